@@ -1,0 +1,551 @@
+#!/usr/bin/python
+"""Gather a complete SPSE baseline of this host in one module execution.
+
+One run per host is the whole point: every extra task is another round trip
+(measured: a task-per-fact playbook took 6.9x Ansible's own fact gathering).
+Secrets are replaced by a keyed hash here, on the host, before anything is
+returned, so no clear secret ever reaches the controller or its artifacts.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: spse_baseline_facts
+short_description: Capture an SPSE server baseline in one execution
+description:
+  - Returns hardware, OS, packages, services, listening ports, parsed
+    configuration files, live PostgreSQL settings and SPSE instances.
+  - Secret values are returned only as C(secret:hmac-sha256:...) markers.
+options:
+  hmac_key:
+    description: Key of the installation's secret hash. Never logged.
+    type: str
+    required: true
+  secret_patterns:
+    description: Globs of key names whose values are secret.
+    type: list
+    elements: str
+    default: []
+  appserv_root:
+    description: Folder holding SPSE instances.
+    type: path
+    default: /home/appserv
+  file_stores:
+    description: SPSE upload folders (size and mount only, never content).
+    type: list
+    elements: path
+    default: []
+  pg_conf_dirs:
+    description: PostgreSQL configuration folders; discovered when empty.
+    type: list
+    elements: path
+    default: []
+  apache_conf_dir:
+    description: Apache configuration root; discovered when empty.
+    type: path
+  extra_config_files:
+    description: More files to record (hash and metadata; parsed when the kind is known).
+    type: list
+    elements: path
+    default: []
+  capture_database:
+    description: Query the live PostgreSQL server.
+    type: bool
+    default: true
+  capture_spse:
+    description: Look for SPSE application instances.
+    type: bool
+    default: true
+author: spse-change
+"""
+
+import glob
+import grp
+import hashlib
+import hmac
+import json
+import os
+import pwd
+import re
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.facts import ansible_collector, default_collectors
+from ansible.module_utils.spse_config import PARSERS, ParseError, Redactor
+
+FACT_SUBSET = ["!all", "!min", "hardware", "network", "virtual", "distribution", "platform"]
+SECRET_BEARING_KINDS = ("pgpass", "private_key")
+
+
+class Capture(object):
+    """Collects one host's baseline; each category fails alone, into ``incomplete``."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.key = self.params["hmac_key"].encode("utf-8")
+        self.redactor = Redactor(self.key, self.params["secret_patterns"])
+        self.incomplete = {}
+        self.measurements = {}
+        self.facts = {}
+
+    def run(self, args, **kwargs):
+        """Run a command with an argument list (never a shell line)."""
+        return self.module.run_command(args, environ_update={"LC_ALL": "C"}, **kwargs)
+
+    def section(self, name, func):
+        try:
+            return func()
+        except Exception as exc:  # a category that fails is said, not hidden
+            self.incomplete[name] = "%s: %s" % (type(exc).__name__, exc)
+            return {}
+
+    def collect(self):
+        self.facts = self.section("hardware", self._ansible_facts)
+        data = {
+            "hardware": self.section("hardware", self.hardware),
+            "os": self.section("os", self.os_facts),
+            "packages": self.section("packages", self.packages),
+            "services": self.section("services", self.services),
+            "ports": self.section("ports", self.ports),
+            "config": self.section("config", self.config),
+            "database": {},
+            "spse": {},
+        }
+        if self.params["capture_database"]:
+            data["database"] = self.section("database", lambda: self.database(data["config"]))
+        if self.params["capture_spse"]:
+            data["spse"] = self.section("spse", self.spse)
+        return {"data": data, "incomplete": self.incomplete, "measurements": self.measurements}
+
+    # -- hardware and OS: Ansible's own fact collectors, trimmed of volatile facts
+
+    def _ansible_facts(self):
+        collector = ansible_collector.get_ansible_collector(
+            all_collector_classes=default_collectors.collectors,
+            gather_subset=FACT_SUBSET, gather_timeout=10,
+            minimal_gather_subset=frozenset())
+        return collector.collect(module=self.module)
+
+    def hardware(self):
+        f = self.facts
+        models = [p for p in f.get("processor", [])[2::3]] or f.get("processor", [])
+        hw = {
+            "cpu": {
+                "model": sorted(set(models))[0] if models else None,
+                "sockets": f.get("processor_count"),
+                "cores": f.get("processor_cores"),
+                "threads_per_core": f.get("processor_threads_per_core"),
+                "vcpus": f.get("processor_vcpus"),
+            },
+            "memory": {"total_mb": f.get("memtotal_mb")},
+            "virtualization": {"type": f.get("virtualization_type"),
+                               "role": f.get("virtualization_role")},
+            "dmi": {"vendor": f.get("system_vendor"), "product": f.get("product_name"),
+                    "serial": f.get("product_serial"), "bios_version": f.get("bios_version")},
+            "block_devices": {},
+            "mounts": {},
+            "interfaces": {},
+        }
+        for name, dev in f.get("devices", {}).items():
+            if name.startswith(("loop", "ram", "zram")) and not dev.get("sectors"):
+                continue
+            hw["block_devices"][name] = {
+                "size_bytes": int(dev.get("sectors") or 0) * int(dev.get("sectorsize") or 512),
+                "model": dev.get("model"),
+                "rotational": dev.get("rotational") == "1",
+            }
+        for mnt in f.get("mounts", []):
+            hw["mounts"][mnt["mount"]] = {
+                "device": mnt.get("device"), "fstype": mnt.get("fstype"),
+                "size_bytes": mnt.get("size_total"), "options": mnt.get("options"),
+            }
+        for name in f.get("interfaces", []):
+            nic = f.get(name.replace("-", "_"), {})
+            v4 = [nic["ipv4"]] if "ipv4" in nic else []
+            v4 += nic.get("ipv4_secondaries", [])
+            hw["interfaces"][name] = {
+                "mac": nic.get("macaddress"),
+                "type": nic.get("type"),
+                "mtu": nic.get("mtu"),
+                "speed": nic.get("speed"),
+                "ipv4": sorted("%s/%s" % (a["address"], a.get("prefix", "")) for a in v4),
+                "ipv6": sorted("%s/%s" % (a["address"], a.get("prefix", ""))
+                               for a in nic.get("ipv6", []) if a.get("scope") != "link"),
+            }
+        return hw
+
+    def os_facts(self):
+        f = self.facts
+        return {
+            "distribution": f.get("distribution"),
+            "version": f.get("distribution_version"),
+            "major_version": f.get("distribution_major_version"),
+            "family": f.get("os_family"),
+            "kernel": f.get("kernel"),
+            "architecture": f.get("architecture"),
+            "hostname": f.get("hostname"),
+            "timezone": self._timezone(),
+            "time_sync": self._time_sync(),
+        }
+
+    def _timezone(self):
+        if os.path.exists("/etc/timezone"):
+            with open("/etc/timezone") as fh:
+                return fh.read().strip()
+        link = os.path.realpath("/etc/localtime")
+        return link.split("/zoneinfo/", 1)[1] if "/zoneinfo/" in link else None
+
+    def _time_sync(self):
+        for service, binary, args in (("chrony", "chronyc", ["-n", "tracking"]),
+                                      ("ntp", "ntpq", ["-pn"])):
+            path = self.module.get_bin_path(binary)
+            if path:
+                rc, out, _ = self.run([path] + args)
+                synced = rc == 0 and ("Leap status     : Normal" in out or "\n*" in out)
+                return {"service": service, "synchronized": synced}
+        return {"service": None, "synchronized": False}
+
+    # -- software
+
+    def packages(self):
+        dpkg = self.module.get_bin_path("dpkg-query")
+        if dpkg:
+            rc, out, err = self.run([dpkg, "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"])
+            rows = [line.split("\t")[1:] for line in out.splitlines() if line.startswith("ii")]
+        else:
+            rpm = self.module.get_bin_path("rpm", required=True)
+            rc, out, err = self.run([rpm, "-qa", "--qf", "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\n"])
+            rows = [line.split("\t") for line in out.splitlines()]
+            rows = [(n, v[2:] if v.startswith("0:") else v) for n, v in rows]
+        if rc != 0:
+            raise RuntimeError(err.strip() or "package query failed")
+        found = {}
+        for name, version in rows:
+            found.setdefault(name, set()).add(version)
+        return {name: ", ".join(sorted(v)) for name, v in found.items()}
+
+    def services(self):
+        if os.path.isdir("/run/systemd/system"):
+            return self._systemd_services()
+        return self._sysv_services()
+
+    def _systemd_services(self):
+        ctl = self.module.get_bin_path("systemctl", required=True)
+        _, files, _ = self.run([ctl, "list-unit-files", "--type=service", "--no-legend", "--no-pager"])
+        _, units, _ = self.run([ctl, "list-units", "--type=service", "--all", "--no-legend",
+                                "--no-pager", "--plain"])
+        result = {}
+        for line in files.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and not parts[0].endswith("@.service"):
+                result[parts[0][:-8]] = {"state": "stopped", "enabled": parts[1] == "enabled"}
+        for line in units.splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[0].endswith(".service"):
+                entry = result.setdefault(parts[0][:-8], {"state": "stopped", "enabled": False})
+                entry["state"] = "running" if parts[3] == "running" else "stopped"
+        return result
+
+    def _sysv_services(self):
+        """sysvinit (CentOS 6, the lab): enabled = a start link in runlevels 2-5."""
+        scripts = sorted(os.listdir("/etc/init.d")) if os.path.isdir("/etc/init.d") else []
+        links = set()
+        for level in "2345":
+            for path in glob.glob("/etc/rc%s.d/S*" % level) + glob.glob("/etc/rc.d/rc%s.d/S*" % level):
+                links.add(re.sub(r"^S\d+", "", os.path.basename(path)))
+        service = self.module.get_bin_path("service")
+        running = set()
+        if service:
+            _, out, _ = self.run([service, "--status-all"])
+            running = {m.group(1) for m in re.finditer(r"\[ \+ \]\s+(\S+)", out)}
+        skip = {"README", "skeleton", "rc", "rcS", "functions", "halt", "killall", "reboot"}
+        return {name: {"state": "running" if name in running else "stopped",
+                       "enabled": name in links}
+                for name in scripts if name not in skip and not name.startswith(".")}
+
+    def ports(self):
+        ss = self.module.get_bin_path("ss", required=True)
+        rc, out, err = self.run([ss, "-H", "-tulnp"])
+        if rc != 0:
+            raise RuntimeError(err.strip())
+        result = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) < 5:
+                continue
+            proc = re.search(r'users:\(\("([^"]+)"', line)
+            result["%s/%s" % (parts[0], parts[4])] = {"process": proc.group(1) if proc else None}
+        return result
+
+    # -- configuration files
+
+    def config(self):
+        files = {}
+        for path, kind in self._config_candidates():
+            real = os.path.realpath(path)
+            if path in files or not os.path.isfile(real):
+                continue
+            entry = self._config_file(path, kind)
+            if entry is not None:
+                files[path] = entry
+        for path in self._private_key_paths(files):
+            if path not in files and os.path.isfile(path):
+                entry = self._config_file(path, "private_key")
+                if entry is not None:
+                    files[path] = entry
+        return files
+
+    def _config_candidates(self):
+        """(path, parser kind) pairs for every SPSE-relevant file; Debian and RHEL layouts."""
+        found = []
+
+        def add(pattern, kind):
+            found.extend((p, kind) for p in sorted(glob.glob(pattern)))
+
+        add(os.path.join(self.params["appserv_root"], "*", "webapp", "conf", "application.conf"),
+            "play_conf")
+        for conf_dir in self._pg_conf_dirs():
+            add(os.path.join(conf_dir, "postgresql.conf"), "postgresql_conf")
+            add(os.path.join(conf_dir, "conf.d", "*.conf"), "postgresql_conf")
+            add(os.path.join(conf_dir, "postgresql.auto.conf"), "postgresql_conf")
+            add(os.path.join(conf_dir, "pg_hba.conf"), "pg_hba")
+        for data_dir in self._pg_data_dirs():
+            add(os.path.join(data_dir, "postgresql.auto.conf"), "postgresql_conf")
+        for home in self._homes(("postgres", "root", "appserv")):
+            add(os.path.join(home, ".pgpass"), "pgpass")
+        apache = self.params["apache_conf_dir"] or next(
+            (d for d in ("/etc/apache2", "/etc/httpd") if os.path.isdir(d)), None)
+        if apache:
+            for pattern in ("apache2.conf", "ports.conf", "conf/httpd.conf", "sites-enabled/*",
+                            "conf-enabled/*.conf", "conf.d/*.conf", "mods-enabled/*.conf",
+                            "conf.modules.d/*.conf"):
+                add(os.path.join(apache, pattern), "apache_conf")
+        add("/etc/sysctl.conf", "sysctl")
+        add("/etc/sysctl.d/*.conf", "sysctl")
+        add("/etc/security/limits.conf", "limits")
+        add("/etc/security/limits.d/*.conf", "limits")
+        add("/etc/crontab", "crontab")
+        add("/etc/cron.d/*", "crontab")
+        add("/var/spool/cron/crontabs/*", "crontab")
+        add("/var/spool/cron/*", "crontab")
+        add("/etc/ssh/sshd_config", "sshd_config")
+        add("/etc/ssh/sshd_config.d/*.conf", "sshd_config")
+        add("/etc/chrony/chrony.conf", "chrony_conf")
+        add("/etc/chrony.conf", "chrony_conf")
+        add("/etc/ntp.conf", "ntp_conf")
+        for path in self.params["extra_config_files"]:
+            found.append((path, None))
+        return found
+
+    def _pg_conf_dirs(self):
+        if self.params["pg_conf_dirs"]:
+            return self.params["pg_conf_dirs"]
+        dirs = sorted(glob.glob("/etc/postgresql/*/*"))  # Debian: conf apart from data
+        dirs += [d for d in self._pg_data_dirs() if os.path.exists(os.path.join(d, "postgresql.conf"))]
+        return [d for d in dirs if os.path.isdir(d)]
+
+    def _pg_data_dirs(self):
+        return sorted(glob.glob("/var/lib/pgsql/*/data") + glob.glob("/var/lib/pgsql/data")
+                      + glob.glob("/var/lib/postgresql/*/main"))
+
+    @staticmethod
+    def _homes(users):
+        homes = []
+        for user in users:
+            try:
+                homes.append(pwd.getpwnam(user).pw_dir)
+            except KeyError:
+                continue
+        return sorted(set(homes))
+
+    def _private_key_paths(self, files):
+        """Key files named by Apache, plus SSH host keys: recorded by keyed hash only."""
+        paths = set(glob.glob("/etc/ssh/ssh_host_*_key"))
+        for entry in files.values():
+            if entry.get("kind") == "apache_conf" and entry.get("parsed"):
+                paths.update(_directive_values(entry["parsed"], "SSLCertificateKeyFile"))
+        return sorted(paths)
+
+    def _config_file(self, path, kind):
+        try:
+            st = os.stat(path)
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except (IOError, OSError) as exc:
+            self.incomplete["config:%s" % path] = "unreadable: %s" % exc.strerror
+            return None
+        entry = {"kind": kind or "unparsed", "owner": _user(st.st_uid), "group": _group(st.st_gid),
+                 "mode": "%04o" % stat.S_IMODE(st.st_mode), "size": st.st_size}
+        parser = PARSERS.get(kind) if kind else None
+        parsed = None
+        if parser is not None:
+            try:
+                parsed = parser.parse(raw.decode("utf-8", "replace"), self.redactor)
+            except ParseError as exc:
+                entry["parse_error"] = str(exc)
+        secret_bearing = kind in SECRET_BEARING_KINDS or kind is None or (
+            parsed is not None and "secret:hmac-sha256:" in json.dumps(parsed))
+        if secret_bearing:  # a plain digest of a secret-bearing file would let one test guesses
+            entry["hmac"] = hmac.new(self.key, raw, hashlib.sha256).hexdigest()
+        else:
+            entry["sha256"] = hashlib.sha256(raw).hexdigest()
+        if parsed is not None:
+            entry["parsed"] = parsed
+        return entry
+
+    # -- live PostgreSQL
+
+    def _psql(self, sql, port, database="postgres"):
+        psql = self.module.get_bin_path("psql", opt_dirs=sorted(glob.glob("/usr/pgsql-*/bin")))
+        if not psql:
+            raise RuntimeError("psql not found")
+        runuser = self.module.get_bin_path("runuser", opt_dirs=["/sbin", "/usr/sbin"])
+        if os.geteuid() != 0 or not runuser:
+            raise RuntimeError("needs become (root) to query PostgreSQL as postgres")
+        rc, out, err = self.run([runuser, "-u", "postgres", "--", psql, "-XAtq", "-p", str(port),
+                                 "-d", database, "-c", sql], cwd="/")
+        if rc != 0:
+            raise RuntimeError(" ".join(err.split())[:300] or "psql failed")
+        return json.loads(out) if out.strip() else None
+
+    def database(self, config):
+        port = "5432"
+        for path, entry in sorted(config.items()):
+            if entry.get("kind") == "postgresql_conf" and "port" in entry.get("parsed", {}):
+                port = entry["parsed"]["port"]
+        if not self._pg_conf_dirs() and not self.module.get_bin_path("psql"):
+            return {}  # no PostgreSQL on this host: absent, not incomplete
+        info = self._psql(DATABASE_SQL, port)
+        settings = {}
+        for name, s in info["settings"].items():
+            s["setting"] = self.redactor.redact(name, s["setting"]) if s["setting"] else s["setting"]
+            settings[name] = s
+        databases, extensions = {}, {}
+        for name, db in info["databases"].items():
+            self.measurements["database.databases.%s.size_bytes" % name] = db.pop("size_bytes")
+            databases[name] = db
+            if not db.pop("is_template"):
+                extensions[name] = self._psql(EXTENSIONS_SQL, port, name) or {}
+        return {"server_version": info["server_version"],
+                "server_version_num": info["server_version_num"],
+                "settings": settings, "databases": databases, "extensions": extensions}
+
+    # -- SPSE application
+
+    def spse(self):
+        instances = {}
+        pattern = os.path.join(self.params["appserv_root"], "*", "webapp", "conf", "application.conf")
+        for conf in sorted(glob.glob(pattern)):
+            root = os.path.dirname(os.path.dirname(os.path.dirname(conf)))
+            with open(conf, "rb") as fh:
+                keys = PARSERS["play_conf"].parse(fh.read().decode("utf-8", "replace"), self.redactor)
+            instances[os.path.basename(root)] = {
+                "path": root,
+                "version": keys.get("spse.version") or keys.get("application.version")
+                or _read_first(os.path.join(root, "webapp", "VERSION")),
+                "java_version": self._java_version(),
+                "http_port": keys.get("http.port"),
+                "http_path": keys.get("http.path"),
+                "mode": keys.get("application.mode"),
+            }
+        stores = {}
+        mounts = sorted((m["mount"] for m in self.facts.get("mounts", [])), key=len, reverse=True)
+        for path in self.params["file_stores"]:
+            if not os.path.isdir(path):
+                continue
+            mount = next((m for m in mounts if path == m or path.startswith(m.rstrip("/") + "/")), "/")
+            stores[path] = {"mount": mount}
+            if mount == path:
+                st = os.statvfs(path)
+                self.measurements["spse.file_stores.%s.used_bytes" % path] = (
+                    (st.f_blocks - st.f_bfree) * st.f_frsize)
+        return {"instances": instances, "file_stores": stores} if instances or stores else {}
+
+    def _java_version(self):
+        for release in sorted(glob.glob("/usr/local/src/jdk*/release")) + sorted(
+                glob.glob("/usr/lib/jvm/*/release")):
+            match = re.search(r'^JAVA_VERSION="([^"]+)"', _read_first(release, whole=True) or "", re.M)
+            if match:
+                return match.group(1)
+        java = self.module.get_bin_path("java")
+        if java:
+            _, out, err = self.run([java, "-version"])
+            match = re.search(r'version "([^"]+)"', out + err)
+            if match:
+                return match.group(1)
+        return None
+
+
+DATABASE_SQL = """
+SELECT json_build_object(
+  'server_version', current_setting('server_version'),
+  'server_version_num', current_setting('server_version_num')::int,
+  'settings', (SELECT json_object_agg(name, json_build_object(
+      'setting', setting, 'unit', unit, 'source', source, 'pending_restart', pending_restart))
+    FROM pg_settings WHERE source NOT IN ('client', 'session') AND name <> 'application_name'),
+  'databases', (SELECT json_object_agg(datname, json_build_object(
+      'owner', pg_get_userbyid(datdba), 'encoding', pg_encoding_to_char(encoding),
+      'is_template', datistemplate OR NOT datallowconn, 'size_bytes', pg_database_size(oid)))
+    FROM pg_database))
+"""
+EXTENSIONS_SQL = "SELECT json_object_agg(extname, extversion) FROM pg_extension"
+
+
+def _directive_values(tree, name):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            for found in _directive_values(value, name):
+                yield found
+        elif key.lower() == name.lower():
+            for arg in value:
+                yield arg.strip('"')
+
+
+def _read_first(path, whole=False):
+    try:
+        with open(path) as fh:
+            text = fh.read()
+    except (IOError, OSError):
+        return None
+    return text if whole else (text.strip().splitlines() or [None])[0]
+
+
+def _user(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            hmac_key=dict(type="str", required=True, no_log=True),
+            secret_patterns=dict(type="list", elements="str", default=[]),
+            appserv_root=dict(type="path", default="/home/appserv"),
+            file_stores=dict(type="list", elements="path", default=[]),
+            pg_conf_dirs=dict(type="list", elements="path", default=[]),
+            apache_conf_dir=dict(type="path"),
+            extra_config_files=dict(type="list", elements="path", default=[]),
+            capture_database=dict(type="bool", default=True),
+            capture_spse=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    if len(module.params["hmac_key"]) < 32:
+        module.fail_json(msg="hmac_key is too short (need at least 32 characters)")
+    module.exit_json(changed=False, spse_baseline=Capture(module).collect())
+
+
+if __name__ == "__main__":
+    main()

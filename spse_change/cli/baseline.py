@@ -1,0 +1,111 @@
+"""`spse-change baseline capture|list|show`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from spse_change.capture.baseline import CaptureRequest, capture
+from spse_change.cli.common import (
+    add_ansible_options,
+    add_json_option,
+    display_path,
+    print_json,
+    progress,
+    project,
+)
+from spse_change.errors import RC
+from spse_change.store.baselines import BaselineStore
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("baseline", help="capture, list and show baselines")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    cap = verbs.add_parser("capture", help="capture a baseline of every SPSE server")
+    add_ansible_options(cap)
+    cap.add_argument("--label", default="", help="a note stored with the baselines")
+    add_json_option(cap)
+    cap.set_defaults(func=run_capture)
+
+    lst = verbs.add_parser("list", help="list stored baselines")
+    lst.add_argument("--host", help="only this host")
+    add_json_option(lst)
+    lst.set_defaults(func=run_list)
+
+    show = verbs.add_parser("show", help="show one baseline")
+    show.add_argument("ref", metavar="REF", help="id, HOST@latest, HOST@-N, HOST@approved or file")
+    add_json_option(show)
+    show.set_defaults(func=run_show)
+
+
+def run_capture(args: argparse.Namespace) -> int:
+    proj = project(args)
+    request = CaptureRequest(project=proj, inventory=tuple(args.inventory), limit=args.limit,
+                             label=args.label, verbosity=args.verbose,
+                             vault_password_file=args.vault_password_file)
+    print("Capturing baselines…", file=sys.stderr, flush=True)
+    result = capture(request, progress)
+    if args.json:
+        print_json({"stored": {h: str(p) for h, p in result.stored.items()},
+                    "failed": result.failed, "incomplete": result.incomplete})
+    else:
+        for host, path in result.stored.items():
+            note = ""
+            if host in result.incomplete:
+                note = f"  (incomplete: {', '.join(sorted(result.incomplete[host]))})"
+            print(f"{host}: stored {display_path(path)}{note}")
+        for host, reason in result.failed.items():
+            print(f"{host}: FAILED: {reason}")
+        print(f"{len(result.stored)} stored, {len(result.failed)} failed")
+    return RC.CHANGES if result.failed else RC.OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    infos = BaselineStore(project(args).records_dir).list(args.host)
+    if args.json:
+        print_json([{"id": i.id, "host": i.host, "captured_at": i.captured_at, "label": i.label,
+                     "approved": i.approved, "path": str(i.path)} for i in infos])
+        return RC.OK
+    if not infos:
+        print("no baselines yet: run 'spse-change baseline capture'")
+    for i in infos:
+        mark = "*" if i.approved else " "
+        print(f"{mark} {i.id}  {i.captured_at}  {i.label}".rstrip())
+    return RC.OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    baseline = BaselineStore(project(args).records_dir).load(args.ref)
+    if args.json:
+        print_json(baseline)
+        return RC.OK
+    print("\n".join(summary_lines(baseline)))
+    return RC.OK
+
+
+def summary_lines(baseline: dict[str, Any]) -> list[str]:
+    """The facts an admin checks first, then how much each category holds."""
+    data = baseline["data"]
+    os_ = data.get("os", {})
+    hw = data.get("hardware", {})
+    db = data.get("database", {})
+    lines = [
+        f"baseline  {baseline['id']}",
+        f"host      {baseline['host']}  captured {baseline['captured_at']}"
+        + (f"  label: {baseline['label']}" if baseline.get("label") else ""),
+        f"os        {os_.get('distribution')} {os_.get('version')} (kernel {os_.get('kernel')})",
+        f"cpu       {hw.get('cpu', {}).get('vcpus')} vCPU, {hw.get('cpu', {}).get('model')}",
+        f"memory    {hw.get('memory', {}).get('total_mb')} MB",
+    ]
+    if db:
+        lines.append(f"postgres  {db.get('server_version')}, {len(db.get('settings', {}))} settings")
+    for name, inst in sorted(data.get("spse", {}).get("instances", {}).items()):
+        lines.append(f"spse      {name} {inst.get('version')} on :{inst.get('http_port')}"
+                     f"{inst.get('http_path') or ''}, java {inst.get('java_version')}")
+    counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(data.items()) if isinstance(v, dict))
+    lines.append(f"holds     {counts}")
+    for what, why in sorted(baseline.get("incomplete", {}).items()):
+        lines.append(f"INCOMPLETE {what}: {why}")
+    return lines

@@ -1,0 +1,55 @@
+"""Options and output helpers shared by the subcommands, so they read alike."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from spse_change.project import Project
+from spse_change.store.files import dump_json
+
+
+def add_ansible_options(parser: argparse.ArgumentParser) -> None:
+    """The options an Ansible user expects on anything that touches hosts."""
+    parser.add_argument("-i", "--inventory", action="append", type=Path, default=[],
+                        metavar="INVENTORY",
+                        help="inventory file or folder (repeatable; default: ansible.cfg's)")
+    parser.add_argument("-l", "--limit", metavar="SUBSET", help="limit to these hosts or groups")
+    parser.add_argument("--vault-password-file", type=Path, metavar="FILE",
+                        help="vault password file for vaulted inventory variables")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more output (-vv shows Ansible's own output)")
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def project(args: argparse.Namespace) -> Project:
+    return Project.discover(args.project)
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(dump_json(obj))
+
+
+def progress(host: str, outcome: str, message: str) -> None:
+    """Per-host progress on stderr as events arrive, so stdout stays parseable."""
+    line = f"  {host}: {outcome}"
+    if message:
+        line += f" ({message})"
+    print(line, file=sys.stderr, flush=True)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def dumps_compact(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)

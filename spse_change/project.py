@@ -1,0 +1,64 @@
+"""Where an installation keeps its things, decided once.
+
+The *project* is the folder an LPSE works in (the clone, or
+`$SPSE_CHANGE_PROJECT`): `change_records/` holds the SOP's records and
+baselines, `.spse-change/` the private state (HMAC key, runner artifacts).
+Playbooks and roles always come from this package's own checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from spse_change.errors import SpseChangeError
+from spse_change.store.files import write_atomic
+
+CODE_ROOT = Path(__file__).resolve().parent.parent
+KEY_FILE_ENV = "SPSE_CHANGE_HMAC_KEY_FILE"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def discover(cls, root: str | None = None) -> Project:
+        path = Path(root or os.environ.get("SPSE_CHANGE_PROJECT") or os.getcwd()).resolve()
+        if not path.is_dir():
+            raise SpseChangeError(f"project folder not found: {path}")
+        return cls(path)
+
+    @property
+    def records_dir(self) -> Path:
+        return self.root / "change_records"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".spse-change"
+
+    @property
+    def ansible_cfg(self) -> Path:
+        """The project's own ansible.cfg wins over the one shipped with the code."""
+        own = self.root / "ansible.cfg"
+        return own if own.is_file() else CODE_ROOT / "ansible.cfg"
+
+    def playbook(self, name: str) -> Path:
+        return CODE_ROOT / "playbooks" / name
+
+    def hmac_key_file(self) -> Path:
+        """The per-installation key for secret hashes: created once, mode 0600, never printed.
+
+        Only its path travels (as an environment variable); Ansible reads it
+        on the controller and hands it to the module as a no_log argument.
+        An inventory may instead supply a vaulted `spse_change_hmac_key`.
+        """
+        path = self.state_dir / "hmac.key"
+        if not path.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(path, secrets.token_hex(32), mode=0o600)
+        if path.stat().st_mode & 0o077:
+            raise SpseChangeError(f"{path}: key file must not be readable by others (chmod 600)")
+        return path
