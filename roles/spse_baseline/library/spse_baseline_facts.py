@@ -7,10 +7,6 @@ Secrets are replaced by a keyed hash here, on the host, before anything is
 returned, so no clear secret ever reaches the controller or its artifacts.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: spse_baseline_facts
 short_description: Capture an SPSE server baseline in one execution
@@ -74,12 +70,13 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts import ansible_collector, default_collectors
 from ansible.module_utils.spse_config import PARSERS, ParseError, Redactor
+from ansible.module_utils.spse_discovery import Layout
 
 FACT_SUBSET = ["!all", "!min", "hardware", "network", "virtual", "distribution", "platform"]
 SECRET_BEARING_KINDS = ("pgpass", "private_key")
 
 
-class Capture(object):
+class Capture:
     """Collects one host's baseline; each category fails alone, into ``incomplete``."""
 
     def __init__(self, module):
@@ -90,6 +87,8 @@ class Capture(object):
         self.incomplete = {}
         self.measurements = {}
         self.facts = {}
+        self.layout = Layout.detect("/", {"apache_conf_dir": self.params["apache_conf_dir"],
+                                          "pg_conf_dirs": self.params["pg_conf_dirs"]})
 
     def run(self, args, **kwargs):
         """Run a command with an argument list (never a shell line)."""
@@ -99,7 +98,7 @@ class Capture(object):
         try:
             return func()
         except Exception as exc:  # a category that fails is said, not hidden
-            self.incomplete[name] = "%s: %s" % (type(exc).__name__, exc)
+            self.incomplete[name] = f"{type(exc).__name__}: {exc}"
             return {}
 
     def collect(self):
@@ -171,8 +170,8 @@ class Capture(object):
                 "type": nic.get("type"),
                 "mtu": nic.get("mtu"),
                 "speed": nic.get("speed"),
-                "ipv4": sorted("%s/%s" % (a["address"], a.get("prefix", "")) for a in v4),
-                "ipv6": sorted("%s/%s" % (a["address"], a.get("prefix", ""))
+                "ipv4": sorted("{}/{}".format(a["address"], a.get("prefix", "")) for a in v4),
+                "ipv6": sorted("{}/{}".format(a["address"], a.get("prefix", ""))
                                for a in nic.get("ipv6", []) if a.get("scope") != "link"),
             }
         return hw
@@ -203,7 +202,7 @@ class Capture(object):
                                       ("ntp", "ntpq", ["-pn"])):
             path = self.module.get_bin_path(binary)
             if path:
-                rc, out, _ = self.run([path] + args)
+                rc, out, _ = self.run([path, *args])
                 synced = rc == 0 and ("Leap status     : Normal" in out or "\n*" in out)
                 return {"service": service, "synchronized": synced}
         return {"service": None, "synchronized": False}
@@ -254,7 +253,7 @@ class Capture(object):
         scripts = sorted(os.listdir("/etc/init.d")) if os.path.isdir("/etc/init.d") else []
         links = set()
         for level in "2345":
-            for path in glob.glob("/etc/rc%s.d/S*" % level) + glob.glob("/etc/rc.d/rc%s.d/S*" % level):
+            for path in glob.glob(f"/etc/rc{level}.d/S*") + glob.glob(f"/etc/rc.d/rc{level}.d/S*"):
                 links.add(re.sub(r"^S\d+", "", os.path.basename(path)))
         service = self.module.get_bin_path("service")
         running = set()
@@ -277,7 +276,7 @@ class Capture(object):
             if len(parts) < 5:
                 continue
             proc = re.search(r'users:\(\("([^"]+)"', line)
-            result["%s/%s" % (parts[0], parts[4])] = {"process": proc.group(1) if proc else None}
+            result[f"{parts[0]}/{parts[4]}"] = {"process": proc.group(1) if proc else None}
         return result
 
     # -- configuration files
@@ -299,57 +298,10 @@ class Capture(object):
         return files
 
     def _config_candidates(self):
-        """(path, parser kind) pairs for every SPSE-relevant file; Debian and RHEL layouts."""
-        found = []
-
-        def add(pattern, kind):
-            found.extend((p, kind) for p in sorted(glob.glob(pattern)))
-
-        add(os.path.join(self.params["appserv_root"], "*", "webapp", "conf", "application.conf"),
-            "play_conf")
-        for conf_dir in self._pg_conf_dirs():
-            add(os.path.join(conf_dir, "postgresql.conf"), "postgresql_conf")
-            add(os.path.join(conf_dir, "conf.d", "*.conf"), "postgresql_conf")
-            add(os.path.join(conf_dir, "postgresql.auto.conf"), "postgresql_conf")
-            add(os.path.join(conf_dir, "pg_hba.conf"), "pg_hba")
-        for data_dir in self._pg_data_dirs():
-            add(os.path.join(data_dir, "postgresql.auto.conf"), "postgresql_conf")
-        for home in self._homes(("postgres", "root", "appserv")):
-            add(os.path.join(home, ".pgpass"), "pgpass")
-        apache = self.params["apache_conf_dir"] or next(
-            (d for d in ("/etc/apache2", "/etc/httpd") if os.path.isdir(d)), None)
-        if apache:
-            for pattern in ("apache2.conf", "ports.conf", "conf/httpd.conf", "sites-enabled/*",
-                            "conf-enabled/*.conf", "conf.d/*.conf", "mods-enabled/*.conf",
-                            "conf.modules.d/*.conf"):
-                add(os.path.join(apache, pattern), "apache_conf")
-        add("/etc/sysctl.conf", "sysctl")
-        add("/etc/sysctl.d/*.conf", "sysctl")
-        add("/etc/security/limits.conf", "limits")
-        add("/etc/security/limits.d/*.conf", "limits")
-        add("/etc/crontab", "crontab")
-        add("/etc/cron.d/*", "crontab")
-        add("/var/spool/cron/crontabs/*", "crontab")
-        add("/var/spool/cron/*", "crontab")
-        add("/etc/ssh/sshd_config", "sshd_config")
-        add("/etc/ssh/sshd_config.d/*.conf", "sshd_config")
-        add("/etc/chrony/chrony.conf", "chrony_conf")
-        add("/etc/chrony.conf", "chrony_conf")
-        add("/etc/ntp.conf", "ntp_conf")
-        for path in self.params["extra_config_files"]:
-            found.append((path, None))
-        return found
-
-    def _pg_conf_dirs(self):
-        if self.params["pg_conf_dirs"]:
-            return self.params["pg_conf_dirs"]
-        dirs = sorted(glob.glob("/etc/postgresql/*/*"))  # Debian: conf apart from data
-        dirs += [d for d in self._pg_data_dirs() if os.path.exists(os.path.join(d, "postgresql.conf"))]
-        return [d for d in dirs if os.path.isdir(d)]
-
-    def _pg_data_dirs(self):
-        return sorted(glob.glob("/var/lib/pgsql/*/data") + glob.glob("/var/lib/pgsql/data")
-                      + glob.glob("/var/lib/postgresql/*/main"))
+        """(path, parser kind) pairs: discovered for the OS family, plus the inventory's extras."""
+        homes = self._homes(("postgres", "root", "appserv"))
+        found = self.layout.config_files(self.params["appserv_root"], homes)
+        return found + [(path, None) for path in self.params["extra_config_files"]]
 
     @staticmethod
     def _homes(users):
@@ -362,11 +314,14 @@ class Capture(object):
         return sorted(set(homes))
 
     def _private_key_paths(self, files):
-        """Key files named by Apache, plus SSH host keys: recorded by keyed hash only."""
+        """Key files named by Apache or PostgreSQL, plus SSH host keys: keyed hash only."""
         paths = set(glob.glob("/etc/ssh/ssh_host_*_key"))
         for entry in files.values():
-            if entry.get("kind") == "apache_conf" and entry.get("parsed"):
-                paths.update(_directive_values(entry["parsed"], "SSLCertificateKeyFile"))
+            parsed = entry.get("parsed") or {}
+            if entry.get("kind") == "apache_conf":
+                paths.update(_directive_values(parsed, "SSLCertificateKeyFile"))
+            elif entry.get("kind") == "postgresql_conf" and parsed.get("ssl_key_file"):
+                paths.add(parsed["ssl_key_file"])
         return sorted(paths)
 
     def _config_file(self, path, kind):
@@ -374,11 +329,11 @@ class Capture(object):
             st = os.stat(path)
             with open(path, "rb") as fh:
                 raw = fh.read()
-        except (IOError, OSError) as exc:
-            self.incomplete["config:%s" % path] = "unreadable: %s" % exc.strerror
+        except OSError as exc:
+            self.incomplete[f"config:{path}"] = f"unreadable: {exc.strerror}"
             return None
         entry = {"kind": kind or "unparsed", "owner": _user(st.st_uid), "group": _group(st.st_gid),
-                 "mode": "%04o" % stat.S_IMODE(st.st_mode), "size": st.st_size}
+                 "mode": f"{stat.S_IMODE(st.st_mode):04o}", "size": st.st_size}
         parser = PARSERS.get(kind) if kind else None
         parsed = None
         if parser is not None:
@@ -413,10 +368,10 @@ class Capture(object):
 
     def database(self, config):
         port = "5432"
-        for path, entry in sorted(config.items()):
+        for _path, entry in sorted(config.items()):
             if entry.get("kind") == "postgresql_conf" and "port" in entry.get("parsed", {}):
                 port = entry["parsed"]["port"]
-        if not self._pg_conf_dirs() and not self.module.get_bin_path("psql"):
+        if not self.layout.pg_conf_dirs() and not self.module.get_bin_path("psql"):
             return {}  # no PostgreSQL on this host: absent, not incomplete
         info = self._psql(DATABASE_SQL, port)
         settings = {}
@@ -425,7 +380,7 @@ class Capture(object):
             settings[name] = s
         databases, extensions = {}, {}
         for name, db in info["databases"].items():
-            self.measurements["database.databases.%s.size_bytes" % name] = db.pop("size_bytes")
+            self.measurements[f"database.databases.{name}.size_bytes"] = db.pop("size_bytes")
             databases[name] = db
             if not db.pop("is_template"):
                 extensions[name] = self._psql(EXTENSIONS_SQL, port, name) or {}
@@ -460,7 +415,7 @@ class Capture(object):
             stores[path] = {"mount": mount}
             if mount == path:
                 st = os.statvfs(path)
-                self.measurements["spse.file_stores.%s.used_bytes" % path] = (
+                self.measurements[f"spse.file_stores.{path}.used_bytes"] = (
                     (st.f_blocks - st.f_bfree) * st.f_frsize)
         return {"instances": instances, "file_stores": stores} if instances or stores else {}
 
@@ -497,8 +452,7 @@ EXTENSIONS_SQL = "SELECT json_object_agg(extname, extversion) FROM pg_extension"
 def _directive_values(tree, name):
     for key, value in tree.items():
         if isinstance(value, dict):
-            for found in _directive_values(value, name):
-                yield found
+            yield from _directive_values(value, name)
         elif key.lower() == name.lower():
             for arg in value:
                 yield arg.strip('"')
@@ -508,7 +462,7 @@ def _read_first(path, whole=False):
     try:
         with open(path) as fh:
             text = fh.read()
-    except (IOError, OSError):
+    except OSError:
         return None
     return text if whole else (text.strip().splitlines() or [None])[0]
 

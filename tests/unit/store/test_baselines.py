@@ -1,0 +1,79 @@
+"""The baseline store: ids, references, atomic writes, clear errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from spse_change.errors import SpseChangeError
+from spse_change.store.baselines import BaselineStore, new_baseline
+from spse_change.store.files import write_atomic
+
+T0 = datetime(2026, 11, 28, 6, 0, 0, tzinfo=UTC)
+
+
+def captured(port: str = "9009") -> dict:
+    return {"data": {"config": {"/a.conf": {"parsed": {"http.port": port}}}},
+            "incomplete": {}, "measurements": {}}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> BaselineStore:
+    store = BaselineStore(tmp_path / "change_records")
+    for n, port in enumerate(["9009", "9010", "9011"]):
+        store.save(new_baseline("app1", captured(port), now=T0 + timedelta(minutes=n)))
+    return store
+
+
+def test_id_names_host_time_and_content() -> None:
+    baseline = new_baseline("db1", captured(), now=T0)
+    assert baseline["id"].startswith("db1-20261128T060000Z-")
+    assert new_baseline("db1", captured(), now=T0)["id"] == baseline["id"]
+    assert new_baseline("db1", captured("1"), now=T0)["id"] != baseline["id"]
+
+
+def test_references(store: BaselineStore) -> None:
+    ids = [i.id for i in store.list("app1")]
+    assert len(ids) == 3
+    assert store.resolve("app1@latest").stem == ids[2]
+    assert store.resolve("app1@-2").stem == ids[0]
+    assert store.resolve(ids[1]).stem == ids[1]
+    path = store.resolve(ids[1])
+    assert store.resolve(str(path)) == path
+
+
+@pytest.mark.parametrize("ref, words", [
+    ("app1@-3", "only 3 baseline"),
+    ("app1@yesterday", "after '@'"),
+    ("nohost@latest", "no baselines for host 'nohost'"),
+    ("app1@approved", "no approved baseline"),
+    ("garbage", "unknown baseline 'garbage'"),
+    ("../etc@latest", "bad host name"),
+])
+def test_bad_references_say_why(store: BaselineStore, ref: str, words: str) -> None:
+    with pytest.raises(SpseChangeError, match=words):
+        store.resolve(ref)
+
+
+def test_damaged_file_is_named(store: BaselineStore, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(SpseChangeError, match=r"bad\.json: not valid JSON"):
+        store.load(str(bad))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"schema": "x"}))
+    with pytest.raises(SpseChangeError, match="not a baseline"):
+        store.load(str(other))
+
+
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "f.json"
+    write_atomic(target, "old\n")
+
+    with pytest.raises(TypeError):
+        write_atomic(target, 42)  # type: ignore[arg-type]
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
