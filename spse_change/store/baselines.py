@@ -89,6 +89,24 @@ class BaselineStore:
         path = self.root / host / "approved.json"
         return read_json(path)["id"] if path.is_file() else None
 
+    def approve(self, ref: str, by: str, reason: str, now: datetime | None = None) -> dict[str, Any]:
+        """Mark a host's approved baseline, keeping every earlier approval as history."""
+        if not reason.strip():
+            raise SpseChangeError("--reason must say why this baseline is approved")
+        baseline = self.load(ref)
+        host = _checked_host(baseline["host"])
+        path = self.root / host / "approved.json"
+        if self.resolve(ref).parent != path.parent:
+            raise SpseChangeError(f"{ref}: only a stored baseline can be approved "
+                                  "(this file is outside change_records)")
+        stamp = f"{(now or datetime.now(UTC)):%Y-%m-%dT%H:%M:%SZ}"
+        with locked(self.records):
+            history = read_json(path).get("history", []) if path.is_file() else []
+            entry = {"id": baseline["id"], "by": by, "at": stamp, "reason": reason.strip()}
+            record = {**entry, "history": [*history, entry]}
+            write_atomic(path, dump_json(record))
+        return record
+
     def resolve(self, ref: str) -> Path:
         """Turn a reference into a baseline file, or say clearly why not."""
         candidate = Path(ref)

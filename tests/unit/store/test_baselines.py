@@ -77,3 +77,17 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path) -> None:
         write_atomic(target, 42)  # type: ignore[arg-type]
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_approve_records_who_when_why_and_keeps_history(store: BaselineStore) -> None:
+    first = store.approve("app1@-1", by="admin1", reason="after tuning", now=T0)
+    assert store.resolve("app1@approved").stem == first["id"]
+    second = store.approve("app1@latest", by="admin2", reason="new JVM memory")
+    assert second["by"] == "admin2" and second["reason"] == "new JVM memory"
+    assert [h["id"] for h in second["history"]] == [first["id"], second["id"]]
+    assert [i.approved for i in store.list("app1")] == [False, False, True]
+
+
+def test_approve_needs_a_reason(store: BaselineStore) -> None:
+    with pytest.raises(SpseChangeError, match="--reason"):
+        store.approve("app1@latest", by="admin", reason="  ")
