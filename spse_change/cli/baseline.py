@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from typing import Any
 
@@ -39,6 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_option(show)
     show.set_defaults(func=run_show)
 
+    approve = verbs.add_parser("approve", help="mark a baseline as the host's approved state")
+    approve.add_argument("ref", metavar="REF", help="id, HOST@latest, HOST@-N or file")
+    approve.add_argument("--reason", required=True, help="why this state is approved")
+    approve.add_argument("--by", default=default_user(), help="who approves (default: %(default)s)")
+    add_json_option(approve)
+    approve.set_defaults(func=run_approve)
+
 
 def run_capture(args: argparse.Namespace) -> int:
     proj = project(args)
@@ -60,6 +69,20 @@ def run_capture(args: argparse.Namespace) -> int:
             print(f"{host}: FAILED: {reason}")
         print(f"{len(result.stored)} stored, {len(result.failed)} failed")
     return RC.CHANGES if result.failed else RC.OK
+
+
+def default_user() -> str:
+    """The person behind sudo, not root, when there is one."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    record = BaselineStore(project(args).records_dir).approve(args.ref, args.by, args.reason)
+    if args.json:
+        print_json(record)
+    else:
+        print(f"approved {record['id']} by {record['by']} at {record['at']}: {record['reason']}")
+    return RC.OK
 
 
 def run_list(args: argparse.Namespace) -> int:

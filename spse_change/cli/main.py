@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from spse_change import __version__
-from spse_change.cli import baseline
+from spse_change.cli import baseline, diff, drift
 from spse_change.errors import RC, SpseChangeError
 
-COMMANDS = (baseline,)
+COMMANDS = (baseline, diff, drift)
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,50 @@
+"""`spse-change drift`: compare each host with its approved baseline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from spse_change.cli.common import add_ansible_options, add_json_option, print_json, progress, project
+from spse_change.diff import render_text
+from spse_change.drift.check import DriftRequest, check_drift
+from spse_change.errors import RC
+
+SCHEMA = "spse-change/drift/1"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    drift = sub.add_parser(
+        "drift", help="capture now and compare each host with its approved baseline",
+        description="Exit 0: every host matches its approved baseline; 1: drift, a host "
+                    "without an approved baseline, or a failed capture; 2: bad input.")
+    add_ansible_options(drift)
+    drift.add_argument("--no-capture", action="store_true",
+                       help="use each host's latest stored baseline instead of capturing")
+    add_json_option(drift)
+    drift.set_defaults(func=run_drift)
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    request = DriftRequest(project(args), tuple(args.inventory), args.limit, not args.no_capture,
+                           args.verbose, args.vault_password_file)
+    if request.capture:
+        print("Capturing baselines…", file=sys.stderr, flush=True)
+    result = check_drift(request, progress)
+    if args.json:
+        print_json({"schema": SCHEMA, "hosts": {
+            h.host: {"status": h.status, "reason": h.reason, "unrecorded": h.unrecorded,
+                     "diff": h.report.to_json() if h.report else None}
+            for h in result.hosts.values()}})
+    else:
+        color = sys.stdout.isatty()
+        for h in result.hosts.values():
+            if h.status == "drift" and h.report:
+                print(f"== {h.host}: DRIFT, {h.unrecorded} unrecorded change(s) since the approved "
+                      "baseline (no change record covers them)")
+                print(render_text(h.report, color=color))
+            elif h.status == "clean":
+                print(f"== {h.host}: matches its approved baseline")
+            else:
+                print(f"== {h.host}: {h.status}: {h.reason}")
+    return RC.CHANGES if result.attention else RC.OK

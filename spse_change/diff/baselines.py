@@ -1,0 +1,110 @@
+"""The diff service: two baselines and a policy in, a classified report out.
+
+Services return data and never print; the CLI renders the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from spse_change.diff.classify import classify
+from spse_change.diff.compare import Change, diff_data
+from spse_change.diff.flatten import join
+from spse_change.diff.policy import Policy
+from spse_change.diff.report import BaselineRef, DiffReport
+from spse_change.errors import SpseChangeError
+
+CATEGORIES = ("hardware", "os", "packages", "services", "ports", "config", "database", "spse")
+
+
+def diff_baselines(old: Mapping[str, Any], new: Mapping[str, Any], policy: Policy,
+                   categories: Sequence[str] | None = None) -> DiffReport:
+    """Compare `old` → `new` (baseline documents), optionally only some categories.
+
+    What a baseline marks `incomplete` is left out on both sides and listed
+    as not compared: an unreadable category must not look like a removal.
+    """
+    old_data, new_data = _data(old), _data(new)
+    chosen = _categories(categories, old_data.keys() | new_data.keys())
+    not_compared = _not_compared(old, new, chosen)
+    for keys in not_compared:
+        old_data, new_data = _without(old_data, keys), _without(new_data, keys)
+    changes = _without_explained_digests(diff_data(old_data, new_data, chosen))
+    classified = [classify(change, policy) for change in changes]
+    items = sorted((item for item in classified if item.cls != "ignore"),
+                   key=lambda item: (item.change.category, item.change.path))
+    return DiffReport(
+        old=BaselineRef.of(old), new=BaselineRef.of(new), items=tuple(items),
+        ignored=len(classified) - len(items),
+        not_compared={_path(keys): why for keys, why in sorted(not_compared.items())},
+        categories=tuple(categories) if categories is not None else None,
+    )
+
+
+DIGEST_FIELDS = (".sha256", ".hmac", ".size")
+
+
+def _without_explained_digests(changes: Sequence[Change]) -> list[Change]:
+    """A file whose parsed keys changed has a new digest (and maybe size) too: one fact, said once.
+
+    A digest change is kept when no parsed key explains it (comments,
+    unparsed text, a file we only hash).
+    """
+    explained = {c.path.partition("].parsed")[0] + "]" for c in changes
+                 if c.category == "config" and "].parsed" in c.path}
+    return [c for c in changes if not (
+        c.category == "config" and c.path.endswith(DIGEST_FIELDS)
+        and c.path.rpartition(".")[0] in explained)]
+
+
+def _data(baseline: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = baseline.get("data")
+    if not isinstance(data, Mapping):
+        raise SpseChangeError(f"baseline {baseline.get('id', '(no id)')}: 'data' is not a mapping")
+    return data
+
+
+def _categories(asked: Sequence[str] | None, present: set[str]) -> list[str]:
+    known = set(CATEGORIES) | present
+    if asked is None:
+        return sorted(known)
+    for category in asked:
+        if category not in known:
+            raise SpseChangeError(f"unknown category '{category}' "
+                                  f"(known: {', '.join(sorted(known))})")
+    return sorted(set(asked))
+
+
+def _not_compared(old: Mapping[str, Any], new: Mapping[str, Any],
+                  chosen: list[str]) -> dict[tuple[str, ...], str]:
+    """Keys (`("database",)`, `("config", "/etc/x")`) that either side could not read, and why."""
+    reasons: dict[tuple[str, ...], list[str]] = {}
+    for side, baseline in (("old", old), ("new", new)):
+        for entry, why in (baseline.get("incomplete") or {}).items():
+            category, _, sub = entry.partition(":")
+            if category in chosen:
+                keys = (category, sub) if sub else (category,)
+                reasons.setdefault(keys, []).append(f"{side} baseline: {why}")
+    return {keys: "; ".join(why) for keys, why in reasons.items()}
+
+
+def _path(keys: tuple[str, ...]) -> str:
+    path = ""
+    for key in keys:
+        path = join(path, key)
+    return path
+
+
+def _without(tree: Mapping[str, Any], keys: tuple[str, ...]) -> Mapping[str, Any]:
+    """`tree` minus the entry at `keys`, copying only the mappings on the way down."""
+    head, rest = keys[0], keys[1:]
+    child = tree.get(head)
+    if child is None or (rest and not isinstance(child, Mapping)):
+        return tree
+    copy = dict(tree)
+    if rest:
+        copy[head] = _without(child, rest)
+    else:
+        del copy[head]
+    return copy

@@ -1,0 +1,251 @@
+"""Classification rules as data: the shipped defaults plus a project's `policy.yml`.
+
+A rule is an id, a description, a match (path patterns, optional kinds and
+one named condition), a class and a reason. The first matching rule wins.
+In a path pattern `*` matches one key (a bracketed key is one key), `**`
+any number of keys, and everything else is literal:
+`hardware.mounts.*.size_bytes`, `config.**.parsed.listen_addresses`,
+`config[/etc/postgresql/*/main/postgresql.conf].parsed.*`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+import yaml
+
+from spse_change.diff.compare import KINDS, Change, Kind
+from spse_change.diff.conditions import CONDITIONS, SCHEMES
+from spse_change.diff.values import display
+from spse_change.errors import SpseChangeError
+
+Class = Literal["minor", "major", "ignore"]
+CLASSES: tuple[Class, ...] = ("minor", "major", "ignore")
+POLICY_FILE = "policy.yml"
+DEFAULT_POLICY = "default_policy.yml"
+PLACEHOLDERS = frozenset({"path", "old", "new"})
+UNMATCHED = "UNMATCHED"
+UNMATCHED_REASON = "no rule matched; unknown changes are consulted"
+
+_KEY = r"[^.\[\]\s]"  # a character of a key written without brackets
+_ANY_KEY = rf"(?:\.{_KEY}+|\[[^\]]*\])"
+_PATTERN_TOKEN = re.compile(r"(\.?)(?:\[([^\]]*)\]|([^.\[\]\s]+))")
+
+
+def _wild(text: str, star: str) -> str:
+    return "".join(star if piece == "*" else re.escape(piece)
+                   for piece in re.split(r"(\*)", text) if piece)
+
+
+def pattern_regex(pattern: str) -> str:
+    """The regex for one path pattern, matched against an `_anchored` path."""
+    parts, pos = [], 0
+    while pos < len(pattern):
+        token = _PATTERN_TOKEN.match(pattern, pos)
+        plain = token is not None and token[3] is not None
+        if token is None or (token[1] and not parts) or (plain and parts and not token[1]):
+            raise ValueError(f"cannot read {pattern!r} at character {pos + 1}")
+        key = token[3] if plain else token[2]
+        if "**" in key and (key != "**" or not plain):
+            raise ValueError(f"in {pattern!r}, '**' must be a whole key")
+        bracketed = r"\[" + _wild(key, r"[^\]]*") + r"\]"
+        if plain and key == "**":
+            parts.append(f"{_ANY_KEY}*")
+        else:
+            parts.append(rf"(?:\.{_wild(key, _KEY + '*')}|{bracketed})" if plain else bracketed)
+        pos = token.end()
+    if not parts:
+        raise ValueError("empty pattern")
+    return "".join(parts)
+
+
+def _anchored(path: str) -> str:
+    """Give every key its separator (`.key` or `[key]`): no pattern needs a special first key."""
+    return path if path.startswith("[") else "." + path
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Which changes a rule is about; the patterns are compiled once, here."""
+
+    paths: tuple[str, ...]
+    kinds: tuple[Kind, ...] = ()  # empty: any kind
+    condition: str | None = None
+    scheme: str = "generic"
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        joined = "|".join(f"(?:{pattern_regex(path)})" for path in self.paths)
+        object.__setattr__(self, "regex", re.compile(joined))
+
+    def matches(self, change: Change) -> bool:
+        return ((not self.kinds or change.kind in self.kinds)
+                and self.regex.fullmatch(_anchored(change.path)) is not None
+                and (self.condition is None or CONDITIONS[self.condition](change, self.scheme)))
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One declared classification, listed by `spse-change policy list`."""
+
+    id: str
+    description: str
+    match: Match
+    cls: Class
+    reason: str
+    origin: str  # "default" or "policy.yml"
+
+    def explain(self, change: Change) -> str:
+        """The reason with `{path}`, `{old}`, `{new}` filled in; a secret stays hidden."""
+        def shown(value: Any) -> str:
+            return "(secret)" if change.secret else display(value)
+        return self.reason.format(path=change.path, old=shown(change.old), new=shown(change.new))
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    rules: tuple[Rule, ...]
+
+    def first_match(self, change: Change) -> Rule | None:
+        return next((rule for rule in self.rules if rule.match.matches(change)), None)
+
+
+def load_policy(project_dir: Path | None) -> Policy:
+    """The default rules, with the project's `policy.yml` (if any) applied over them.
+
+    A user rule whose id is a default's replaces it in place; other user
+    rules go first, so they win over every default.
+    """
+    default = resources.files(__package__).joinpath(DEFAULT_POLICY).read_text(encoding="utf-8")
+    rules = parse_policy(default, DEFAULT_POLICY, "default")
+    user_file = project_dir / POLICY_FILE if project_dir is not None else None
+    if user_file is not None and user_file.is_file():
+        try:
+            text = user_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpseChangeError(f"{user_file}: cannot read ({exc})") from None
+        rules = _merge(rules, parse_policy(text, str(user_file), POLICY_FILE))
+    return Policy(tuple(rules))
+
+
+def _merge(defaults: list[Rule], user: list[Rule]) -> list[Rule]:
+    replacing = {rule.id: rule for rule in user}
+    default_ids = {rule.id for rule in defaults}
+    return ([rule for rule in user if rule.id not in default_ids]
+            + [replacing.get(rule.id, rule) for rule in defaults])
+
+
+def parse_policy(text: str, source: str, origin: str) -> list[Rule]:
+    """Rules from one policy document; any mistake names `source` and the field."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SpseChangeError(f"{source}: not valid YAML{where}: "
+                              f"{getattr(exc, 'problem', None) or exc}") from None
+    if document is None:
+        return []
+    reader = _Reader(source)
+    items = reader.mapping(document, "top level", _TOP_FIELDS).get("rules", [])
+    if not isinstance(items, list):
+        reader.fail("rules", "must be a list of rules")
+    rules: list[Rule] = []
+    for index, item in enumerate(items):
+        rule = reader.rule(item, f"rules[{index}]", origin)
+        if any(rule.id == seen.id for seen in rules):
+            reader.fail(f"rules[{index}].id", f"duplicate id {rule.id}")
+        rules.append(rule)
+    return rules
+
+
+_TOP_FIELDS = frozenset({"rules", "anchors"})  # anchors: YAML anchors that rules share
+_RULE_FIELDS = frozenset({"id", "description", "match", "class", "reason"})
+_MATCH_FIELDS = frozenset({"path", "kind", "condition", "scheme"})
+_RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Typed reads from parsed YAML; each error is one line naming the file and the field."""
+
+    source: str
+
+    def fail(self, where: str, problem: str) -> NoReturn:
+        raise SpseChangeError(f"{self.source}: {where}: {problem}")
+
+    def mapping(self, value: Any, where: str, known: frozenset[str]) -> Mapping[str, Any]:
+        if value is None:
+            self.fail(where, "missing")
+        if not isinstance(value, Mapping):
+            self.fail(where, "must be a mapping")
+        for key in value:
+            if key not in known:
+                self.fail(f"{where}.{key}", f"unknown field (known: {', '.join(sorted(known))})")
+        return value
+
+    def text(self, value: Any, where: str, choices: tuple[str, ...] | None = None) -> str:
+        if value is None:
+            self.fail(where, "missing")
+        if not isinstance(value, str) or not value.strip():
+            self.fail(where, "must be a non-empty string")
+        if choices is not None and value not in choices:
+            self.fail(where, f"must be one of {', '.join(choices)} (got {value!r})")
+        return value
+
+    def texts(self, value: Any, where: str,
+              choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """A string or a list of strings."""
+        values = value if isinstance(value, list) and value else [value]
+        return tuple(self.text(item, where, choices) for item in values)
+
+    def rule(self, raw: Any, where: str, origin: str) -> Rule:
+        raw = self.mapping(raw, where, _RULE_FIELDS)
+        rule_id = self.text(raw.get("id"), f"{where}.id")
+        if not _RULE_ID.fullmatch(rule_id) or rule_id == UNMATCHED:
+            self.fail(f"{where}.id", f"{rule_id!r} is not a rule id (letters, digits, '-', '_'; "
+                                     f"not {UNMATCHED})")
+        match = self.mapping(raw.get("match"), f"{where}.match", _MATCH_FIELDS)
+        return Rule(
+            id=rule_id,
+            description=self.text(raw.get("description", rule_id), f"{where}.description"),
+            match=self.match(match, f"{where}.match"),
+            cls=self.text(raw.get("class"), f"{where}.class", CLASSES),  # type: ignore[arg-type]
+            reason=self.reason(raw.get("reason"), f"{where}.reason"),
+            origin=origin,
+        )
+
+    def match(self, raw: Mapping[str, Any], where: str) -> Match:
+        paths = self.texts(raw.get("path"), f"{where}.path")
+        for path in paths:
+            try:
+                pattern_regex(path)
+            except ValueError as exc:
+                self.fail(f"{where}.path", str(exc))
+        condition = raw.get("condition")
+        if condition is not None:
+            self.text(condition, f"{where}.condition", tuple(CONDITIONS))
+        elif "scheme" in raw:
+            self.fail(f"{where}.scheme", "only used with a condition")
+        return Match(
+            paths=paths,
+            kinds=self.texts(raw["kind"], f"{where}.kind", KINDS) if "kind" in raw else (),  # type: ignore[arg-type]
+            condition=condition,
+            scheme=self.text(raw.get("scheme", "generic"), f"{where}.scheme", tuple(SCHEMES)),
+        )
+
+    def reason(self, value: Any, where: str) -> str:
+        reason = self.text(value, where)
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(reason) if name is not None}
+        except ValueError as exc:
+            self.fail(where, f"bad braces ({exc}); write {{{{ and }}}} for literal braces")
+        for name in sorted(names - PLACEHOLDERS):
+            self.fail(where, f"unknown placeholder {{{name}}} (use {{path}}, {{old}} or {{new}})")
+        return reason
