@@ -26,6 +26,7 @@ class CaptureRequest:
     label: str = ""
     verbosity: int = 0
     vault_password_file: Path | None = None
+    become_password: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -46,6 +47,7 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
             envvars={KEY_FILE_ENV: str(project.hmac_key_file())},
             verbosity=request.verbosity,
             vault_password_file=request.vault_password_file,
+            become_password=request.become_password,
             ansible_cfg=project.ansible_cfg,
         ),
         progress,

@@ -12,6 +12,7 @@ from spse_change.capture.baseline import CaptureRequest, capture
 from spse_change.cli.common import (
     add_ansible_options,
     add_json_option,
+    become_password,
     display_path,
     print_json,
     progress,
@@ -53,7 +54,8 @@ def run_capture(args: argparse.Namespace) -> int:
     proj = project(args)
     request = CaptureRequest(project=proj, inventory=tuple(args.inventory), limit=args.limit,
                              label=args.label, verbosity=args.verbose,
-                             vault_password_file=args.vault_password_file)
+                             vault_password_file=args.vault_password_file,
+                             become_password=become_password(args))
     print("Capturing baselines…", file=sys.stderr, flush=True)
     result = capture(request, progress)
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -20,8 +21,14 @@ def add_ansible_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-l", "--limit", metavar="SUBSET", help="limit to these hosts or groups")
     parser.add_argument("--vault-password-file", type=Path, metavar="FILE",
                         help="vault password file for vaulted inventory variables")
+    parser.add_argument("-K", "--ask-become-pass", action="store_true",
+                        help="ask for the sudo password (when sudo needs one)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more output (-vv shows Ansible's own output)")
+
+
+def become_password(args: argparse.Namespace) -> str | None:
+    return getpass.getpass("BECOME password: ") if args.ask_become_pass else None
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from spse_change.cli.common import add_ansible_options, add_json_option, print_json, progress, project
+from spse_change.cli.common import (
+    add_ansible_options,
+    add_json_option,
+    become_password,
+    print_json,
+    progress,
+    project,
+)
 from spse_change.diff import render_text
 from spse_change.drift.check import DriftRequest, check_drift
 from spse_change.errors import RC
@@ -27,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_drift(args: argparse.Namespace) -> int:
     request = DriftRequest(project(args), tuple(args.inventory), args.limit, not args.no_capture,
-                           args.verbose, args.vault_password_file)
+                           args.verbose, args.vault_password_file, become_password(args))
     if request.capture:
         print("Capturing baselines…", file=sys.stderr, flush=True)
     result = check_drift(request, progress)

@@ -28,6 +28,7 @@ class DriftRequest:
     capture: bool = True
     verbosity: int = 0
     vault_password_file: Path | None = None
+    become_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def check_drift(request: DriftRequest, progress: ProgressHandler | None = None) 
     result = DriftResult()
     if request.capture:
         captured = capture(CaptureRequest(proj, request.inventory, request.limit, "drift check",
-                                          request.verbosity, request.vault_password_file), progress)
+                                          request.verbosity, request.vault_password_file,
+                                          request.become_password), progress)
         hosts = sorted(captured.stored)
         for host, why in captured.failed.items():
             result.hosts[host] = HostDrift(host, "capture-failed", why)

@@ -45,6 +45,7 @@ class PlaybookRequest:
     diff: bool = False
     verbosity: int = 0
     vault_password_file: Path | None = None
+    become_password: str | None = field(default=None, repr=False)
     ansible_cfg: Path | None = None
 
     def __post_init__(self) -> None:
@@ -135,6 +136,10 @@ def _runner_kwargs(request: PlaybookRequest) -> dict[str, Any]:
         cmdline.append("--diff")
     if request.vault_password_file:
         cmdline += ["--vault-password-file", str(request.vault_password_file)]
+    passwords = {}
+    if request.become_password is not None:  # answered at Ansible's prompt, never written down
+        cmdline.append("--ask-become-pass")
+        passwords[r"^BECOME password.*:\s*?$"] = request.become_password
     env = {"ANSIBLE_FORCE_COLOR": "0", **request.envvars}
     if request.ansible_cfg and "ANSIBLE_CONFIG" not in os.environ:
         env["ANSIBLE_CONFIG"] = str(request.ansible_cfg)
@@ -150,6 +155,7 @@ def _runner_kwargs(request: PlaybookRequest) -> dict[str, Any]:
         "cmdline": shlex.join(cmdline) or None,
         "verbosity": request.verbosity or None,
         "quiet": request.verbosity < 2,
+        "passwords": passwords,
         "suppress_env_files": True,
         "rotate_artifacts": 20,
     }

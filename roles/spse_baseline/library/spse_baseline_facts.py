@@ -98,7 +98,8 @@ class Capture:
         try:
             return func()
         except Exception as exc:  # a category that fails is said, not hidden
-            self.incomplete[name] = f"{type(exc).__name__}: {exc}"
+            known = isinstance(exc, (RuntimeError, OSError))
+            self.incomplete[name] = str(exc) if known else f"{type(exc).__name__}: {exc}"
             return {}
 
     def collect(self):
@@ -149,8 +150,8 @@ class Capture:
             "interfaces": {},
         }
         for name, dev in f.get("devices", {}).items():
-            if name.startswith(("loop", "ram", "zram")) and not dev.get("sectors"):
-                continue
+            if name.startswith(("loop", "ram", "zram")):
+                continue  # not hardware; their backing volumes show up as mounts
             hw["block_devices"][name] = {
                 "size_bytes": int(dev.get("sectors") or 0) * int(dev.get("sectorsize") or 512),
                 "model": dev.get("model"),
