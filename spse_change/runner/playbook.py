@@ -113,7 +113,7 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
     runner = ansible_runner.run(**_runner_kwargs(request), event_handler=on_event)
     if runner.status == "failed" and not hosts:
-        raise SpseChangeError(_startup_error(runner))
+        raise SpseChangeError(_startup_error(runner, request))
     return PlaybookResult(rc=runner.rc, status=runner.status, hosts=hosts)
 
 
@@ -166,9 +166,13 @@ def _reason(res: dict[str, Any]) -> str:
     return " ".join(str(msg).split())[:300]
 
 
-def _startup_error(runner: Any) -> str:
-    """Ansible failed before any host ran: bad inventory, syntax, vault. Say its last error line."""
+def _startup_error(runner: Any, request: PlaybookRequest) -> str:
+    """Ansible failed before any host ran: bad inventory, limit, syntax, vault. Say it in one line."""
     text = runner.stdout.read() if runner.stdout else ""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     errors = [ln for ln in lines if ln.startswith(("ERROR", "[ERROR]"))]
+    if any("no hosts to target" in ln for ln in errors):
+        inventory = ", ".join(str(p) for p in request.inventory) or "the default inventory"
+        what = f"limit '{request.limit}'" if request.limit else "the play's groups"
+        return f"{what} matches no host in {inventory}"
     return (errors or lines or [f"ansible-playbook failed (rc={runner.rc})"])[-1]

@@ -140,7 +140,7 @@ def test_stopped_host_fails_alone(lab: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args, words", [
     (["-i", "/nonexistent/inventory.yml"], "inventory not found: /nonexistent/inventory.yml"),
-    (["-l", "no-such-host"], "limit 'no-such-host' matches no host"),
+    (["-l", "no-such-host"], "limit 'no-such-host' matches no host in /"),
 ])
 def test_bad_input_is_one_line_and_exit_2(lab: Any, tmp_path: Path, args: list, words: str) -> None:
     if "-i" not in args:

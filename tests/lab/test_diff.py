@@ -99,7 +99,7 @@ def test_secret_change_is_minor_and_never_shown(project: Path, lab: Any) -> None
     finally:
         app.exec(["mv", f"{APP_CONF}.orig", APP_CONF])
     [item] = doc["items"]
-    assert item["path"] == f"config[{APP_CONF}].parsed.db.pass"
+    assert item["path"] == f"config[{APP_CONF}].parsed[db.pass]"
     assert (item["secret"], item["old"], item["new"], item["class"]) == (True, None, None, "minor")
     assert "secret changed" in text.stdout
     assert "Brand-New-S3cret" not in text.stdout + json.dumps(doc)

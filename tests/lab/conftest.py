@@ -1,0 +1,46 @@
+"""pytest fixtures for the SPSE test lab (see tests/lab/README.md).
+
+The session-scoped ``lab`` fixture starts the lab (``SPSE_LAB_HOSTS`` hosts,
+default 3) and always tears it down at the end, unless it found a healthy lab
+of the same size and recipe already up (a developer's ``tests/lab/lab up``),
+which it reuses and leaves running.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import labctl
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that selects (or deselects) the lab tests."""
+    config.addinivalue_line(
+        "markers", "lab: needs the SPSE test lab (root, Linux namespaces; tests/lab/lab)")
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[labctl.Lab]:
+    """A running lab: `.inventory`, `.hosts`, `.stop()`, `.start()`, `.add_nic()`, ..."""
+    problem = labctl.namespace_problem()
+    if problem:
+        pytest.skip(problem)
+    count = int(os.environ.get("SPSE_LAB_HOSTS", "3"))
+    the_lab = labctl.Lab()
+    the_lab.reused = the_lab.healthy(count)
+    try:
+        if not the_lab.reused:
+            the_lab.up(count)
+        yield the_lab
+    except labctl.LabError as exc:
+        pytest.fail(f"lab: {exc}", pytrace=False)
+    finally:
+        if not the_lab.reused:
+            the_lab.down()

@@ -1,0 +1,294 @@
+"""The lab behaves like a set of SPSE servers, seen through Ansible over SSH.
+
+Tests that change a host put it back. The last test takes the lab down and
+checks that nothing is left behind, also after a killed `lab up`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import labctl
+import pytest
+
+pytestmark = pytest.mark.lab
+
+LAB_CMD = Path(__file__).resolve().parent / "lab"
+
+
+def ansible_bin(name: str) -> str:
+    """The ansible next to the running interpreter (the project venv), else PATH's."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name) or name
+
+
+def ansible(lab: labctl.Lab, tmp_path: Path, pattern: str, *args: str) -> dict[str, dict]:
+    """Run an ad-hoc ansible command; return each host's result (tree callback)."""
+    tree = tmp_path / f"tree-{time.monotonic_ns()}"
+    env = {**lab.ansible_env(), "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+           "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
+           "ANSIBLE_CALLBACK_TREE_DIR": str(tree), "ANSIBLE_DEPRECATION_WARNINGS": "0"}
+    subprocess.run([ansible_bin("ansible"), pattern, "-i", str(lab.inventory), *args],
+                   env=env, capture_output=True, text=True, check=False, timeout=180)
+    return {path.name: json.loads(path.read_text()) for path in tree.glob("*")}
+
+
+def facts(lab: labctl.Lab, tmp_path: Path, fact: str) -> dict[str, object]:
+    """One fact of every host, gathered by the setup module."""
+    results = ansible(lab, tmp_path, "all", "-m", "setup", "-a", f"filter={fact}")
+    assert set(results) == set(lab.hosts), results
+    return {name: result["ansible_facts"][fact] for name, result in results.items()}
+
+
+def mount_points(lab: labctl.Lab, tmp_path: Path) -> dict[str, set[str]]:
+    """ansible_mounts of every host, as sets of mount points."""
+    return {name: {m["mount"] for m in mounts}
+            for name, mounts in facts(lab, tmp_path, "ansible_mounts").items()}
+
+
+def https_get(ip: str, path: str) -> tuple[int, str]:
+    """GET through the host's Apache (self-signed certificate)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(f"https://{ip}{path}", context=context, timeout=15) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def first(lab: labctl.Lab, group: str) -> labctl.Host:
+    """The first host of a group, or skip when the lab is too small to have one."""
+    for host in lab.hosts.values():
+        if group in host.groups:
+            return host
+    pytest.skip(f"no {group} host with SPSE_LAB_HOSTS={len(lab.hosts)}")
+
+
+def leftovers(lab_dir: Path) -> list[str]:
+    """Everything of a lab still present on this machine."""
+    found = []
+    prefix = str(lab_dir) + "/"
+    found += [f"mount {line}" for line in Path("/proc/self/mounts").read_text().splitlines()
+              if prefix in line]
+    loops = subprocess.run(["losetup", "-a"], capture_output=True, text=True, check=True).stdout
+    found += [f"loop {line}" for line in loops.splitlines() if prefix in line]
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
+    found += [f"netns {line}" for line in netns.stdout.splitlines()
+              if line.startswith(labctl.NETNS_PREFIX)]
+    links = json.loads(subprocess.run(["ip", "-j", "link", "show"], capture_output=True,
+                                      text=True, check=True).stdout)
+    found += [f"link {link['ifname']}" for link in links
+              if link["ifname"] == labctl.BRIDGE or link["ifname"].startswith(labctl.VETH_PREFIX)]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                root = os.readlink(f"/proc/{entry}/root")
+            except OSError:
+                continue
+            if root.startswith(prefix):
+                found.append(f"process {entry} rooted at {root}")
+    return found
+
+
+def test_inventory_has_spse_groups_and_lab_ssh_settings(lab: labctl.Lab) -> None:
+    """The inventory is what the toolkit will be pointed at."""
+    out = subprocess.run([ansible_bin("ansible-inventory"), "-i", str(lab.inventory), "--list"],
+                         env=lab.ansible_env(), capture_output=True, text=True, check=True).stdout
+    inventory = json.loads(out)
+    hosts = lab.hosts
+    for group in ("spse_app", "spse_db"):
+        members = {name for name, host in hosts.items() if group in host.groups}
+        assert set(inventory.get(group, {}).get("hosts", [])) == members
+    for name, host in hosts.items():
+        hostvars = inventory["_meta"]["hostvars"][name]
+        assert hostvars["ansible_host"] == host.ip
+        assert hostvars["ansible_user"] == "ansible"
+        assert hostvars["ansible_ssh_private_key_file"] == str(lab.key)
+        assert f"UserKnownHostsFile={lab.known_hosts}" in hostvars["ansible_ssh_common_args"]
+        assert f"ControlPath={lab.dir}/cp/%C" in hostvars["ansible_ssh_common_args"]
+
+
+def test_every_host_answers_ansible_ping(lab: labctl.Lab, tmp_path: Path) -> None:
+    results = ansible(lab, tmp_path, "all", "-m", "ping")
+    assert {name: r.get("ping") for name, r in results.items()} == {n: "pong" for n in lab.hosts}
+
+
+def test_hosts_are_separate_debian_servers(lab: labctl.Lab, tmp_path: Path) -> None:
+    """Own hostname, machine-id and SSH host key; sysvinit; Jakarta time."""
+    results = ansible(lab, tmp_path, "all", "-m", "setup", "-a",
+                      "filter=ansible_hostname,ansible_machine_id,ansible_service_mgr,"
+                      "ansible_distribution*,ansible_date_time,ansible_default_ipv4")
+    seen = {name: r["ansible_facts"] for name, r in results.items()}
+    assert set(seen) == set(lab.hosts)
+    assert {name: f["ansible_hostname"] for name, f in seen.items()} == {n: n for n in lab.hosts}
+    assert len({f["ansible_machine_id"] for f in seen.values()}) == len(seen)
+    for name, found in seen.items():
+        assert found["ansible_service_mgr"] == "sysvinit"
+        assert found["ansible_distribution"] == "Debian"
+        assert found["ansible_distribution_major_version"] == "12"
+        assert found["ansible_date_time"]["tz_offset"] == "+0700"
+        assert found["ansible_default_ipv4"]["address"] == lab.hosts[name].ip
+    keys = [line.split()[2] for line in lab.known_hosts.read_text().splitlines()]
+    assert len(set(keys)) == len(keys) == 3 * len(lab.hosts)
+
+
+def test_postgres_answers_as_postgres_through_become(lab: labctl.Lab, tmp_path: Path) -> None:
+    db = first(lab, "spse_db")
+    results = ansible(lab, tmp_path, "spse_db", "-b", "--become-user", "postgres",
+                      "-m", "command", "-a", "psql -XAtc 'SHOW shared_buffers'")
+    assert db.name in results
+    for name, result in results.items():
+        assert result.get("rc") == 0, (name, result)
+        assert result["stdout"] == "128MB"
+    rows = db.exec(["runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", "epns_prod",
+                    "-c", "SELECT count(*) FROM paket"]).stdout.strip()
+    assert int(rows) > 0
+
+
+def test_https_through_apache_reaches_the_app(lab: labctl.Lab) -> None:
+    app = first(lab, "spse_app")
+    for host in lab.hosts.values():
+        if "spse_app" not in host.groups:
+            continue
+        status, body = https_get(host.ip, "/eproc4/")
+        if host.db_host is None:
+            assert status == 500, body  # a lone app host has no database to ask
+        else:
+            assert status == 200, body
+            assert re.search(r"jumlah paket: \d+", body)
+    assert app.exec("ls /home/file/file_prod").stdout.split()
+
+
+def test_app_sql_and_errors_show_in_both_logs(lab: labctl.Lab, tmp_path: Path) -> None:
+    app = next((h for h in lab.hosts.values() if "spse_app" in h.groups and h.db_host), None)
+    if app is None:
+        pytest.skip("no app host with a database")
+    db = lab.hosts[app.db_host]
+    assert https_get(app.ip, "/eproc4/")[0] == 200
+    assert https_get(app.ip, "/eproc4/error")[0] == 500
+    log_dir = "/var/lib/postgresql/15/main/log"
+    pattern = f"user=epns,db=epns_prod,app=spse4,client={'127.0.0.1' if db is app else app.ip}"
+    for expected in ("jumlah_paket", 'relation "paket_arsip" does not exist'):
+        deadline = time.monotonic() + 10
+        while True:
+            found = db.exec(["grep", "-rhF", expected, log_dir], check=False).stdout
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert expected in found
+    assert pattern in db.exec(["grep", "-rhF", "jumlah_paket", log_dir]).stdout
+    applog = app.exec("cat /home/appserv/spse/webapp/logs/spse4.log").stdout
+    assert re.search(r"^\d\d:\d\d:\d\d,\d{3} INFO  ~ GET /eproc4/ 200 \d+ms$", applog, re.M)
+    assert re.search(r"^\d\d:\d\d:\d\d,\d{3} ERROR ~ ", applog, re.M)
+    assert "\tat play.mvc.ActionInvoker.invoke(ActionInvoker.java:237)" in applog
+    # and the toolkit sees the same through Ansible
+    result = ansible(lab, tmp_path, db.name, "-b", "-m", "shell", "-a",
+                     f"grep -rlF jumlah_paket {log_dir}")[db.name]
+    assert result.get("rc") == 0, result
+
+
+def test_add_nic_changes_only_that_host(lab: labctl.Lab, tmp_path: Path) -> None:
+    host = next(iter(lab.hosts.values()))
+    before = facts(lab, tmp_path, "ansible_interfaces")
+    nic = lab.add_nic(host)
+    try:
+        after = facts(lab, tmp_path, "ansible_interfaces")
+        assert set(after[host.name]) == set(before[host.name]) | {nic["name"]}
+        assert {n: set(v) for n, v in after.items() if n != host.name} == \
+               {n: set(v) for n, v in before.items() if n != host.name}
+        link = host.exec(["ip", "-j", "link", "show", nic["name"]]).stdout
+        assert json.loads(link)[0]["address"] == nic["mac"]
+    finally:
+        lab.remove_nic(host, nic["name"])
+    restored = facts(lab, tmp_path, "ansible_interfaces")
+    assert {n: set(v) for n, v in restored.items()} == {n: set(v) for n, v in before.items()}
+
+
+def test_add_disk_changes_only_that_host(lab: labctl.Lab, tmp_path: Path) -> None:
+    host = list(lab.hosts.values())[-1]
+    before = mount_points(lab, tmp_path)
+    disk = lab.add_disk(host, 64)
+    try:
+        after = mount_points(lab, tmp_path)
+        assert after[host.name] == before[host.name] | {disk["mountpoint"]}
+        assert {n: v for n, v in after.items() if n != host.name} == \
+               {n: v for n, v in before.items() if n != host.name}
+        mounts = host.exec("cat /proc/mounts").stdout
+        assert f" {disk['mountpoint']} ext4 " in mounts
+        host.exec(["sh", "-c", f"echo data > {disk['mountpoint']}/probe"])
+    finally:
+        lab.remove_disk(host, disk["mountpoint"])
+    assert mount_points(lab, tmp_path) == before
+
+
+def test_stop_makes_host_unreachable_and_start_restores_it(lab: labctl.Lab,
+                                                           tmp_path: Path) -> None:
+    host = next(iter(lab.hosts.values()))
+    others = [name for name in lab.hosts if name != host.name]
+    host.exec("echo kept > /root/before-stop")
+    disk = lab.add_disk(host, 32)
+    lab.stop(host)
+    try:
+        results = ansible(lab, tmp_path, "all", "-m", "ping")
+        assert results[host.name].get("unreachable") is True, results[host.name]
+        assert all(results[name].get("ping") == "pong" for name in others)
+        with pytest.raises(labctl.LabError, match="not running"):
+            host.exec("true")
+    finally:
+        lab.start(host)
+    try:
+        assert ansible(lab, tmp_path, host.name, "-m", "ping")[host.name].get("ping") == "pong"
+        assert host.exec("cat /root/before-stop").stdout == "kept\n"
+        assert f" {disk['mountpoint']} ext4 " in host.exec("cat /proc/mounts").stdout
+    finally:
+        lab.remove_disk(host, disk["mountpoint"])
+    if "spse_app" in host.groups and host.db_host:
+        assert https_get(host.ip, "/eproc4/")[0] == 200
+
+
+def test_lab_command_exec_passes_output_and_exit_code(lab: labctl.Lab) -> None:
+    name = next(iter(lab.hosts))
+    done = subprocess.run([str(LAB_CMD), "exec", name, "sh", "-c", "hostname; echo oops >&2; exit 3"],
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (3, f"{name}\n", "oops\n")
+    bad = subprocess.run([str(LAB_CMD), "exec", "nosuchhost", "true"], capture_output=True,
+                         text=True, check=False)
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1 and "unknown host" in bad.stderr
+
+
+def test_down_leaves_nothing_even_after_a_killed_up(lab: labctl.Lab) -> None:
+    """Runs last: takes the session's lab down (and brings a reused one back)."""
+    count = len(lab.hosts)
+    lab.down()
+    assert leftovers(lab.dir) == []
+    killed = subprocess.Popen([str(LAB_CMD), "up", "2"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+            h.get("boot_pid") for h in (lab.load() or {"hosts": {}})["hosts"].values()):
+        time.sleep(0.05)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert leftovers(lab.dir), "the killed `lab up` should have left a half-made lab"
+    inventory = subprocess.run([str(LAB_CMD), "up", "1"], capture_output=True, text=True,
+                               check=True).stdout
+    assert inventory == f"{lab.inventory}\n"
+    assert lab.hosts["app1"].exec("hostname").stdout == "app1\n"
+    subprocess.run([str(LAB_CMD), "down"], capture_output=True, check=True)
+    assert leftovers(lab.dir) == []
+    if lab.reused:
+        lab.up(count)
