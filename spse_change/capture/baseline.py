@@ -6,6 +6,7 @@ inventory → runner → role (one module run per host, secrets hashed there)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,11 +59,11 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
     store = BaselineStore(project.records_dir)
     result = CaptureResult()
     for host, outcome in sorted(run.hosts.items()):
-        captured = outcome.results.get(CAPTURE_TASK, {}).get("spse_baseline")
-        if outcome.outcome in ("failed", "unreachable") or captured is None:
+        payload = outcome.results.get(CAPTURE_TASK, {}).get("spse_baseline_json")
+        if outcome.outcome in ("failed", "unreachable") or payload is None:
             result.failed[host] = outcome.message or f"{outcome.outcome}, no baseline returned"
             continue
-        baseline = new_baseline(host, captured, request.label)
+        baseline = new_baseline(host, json.loads(payload), request.label)
         result.stored[host] = store.save(baseline)
         if baseline["incomplete"]:
             result.incomplete[host] = baseline["incomplete"]
