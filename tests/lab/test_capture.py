@@ -83,14 +83,28 @@ def test_every_host_is_stored_with_values_that_match_the_host(lab: Any, first: t
     assert base["os"]["hostname"] == app.name
 
 
+HBA_SECRET = "Planted-Hba-S3cret"
+HBA_LINE = (f"host all ldapuser 10.0.0.0/8 ldap ldapserver=ldap.example.go.id "
+            f'ldapbinddn="cn=spse" ldapbindpasswd={HBA_SECRET} ldapbasedn="dc=lpse"')
+
+
 def test_secrets_never_leave_the_host_yet_changes_are_seen(lab: Any, first: tuple) -> None:
     project, out, proc = first
     app = host_of(lab, "spse_app")
     db = host_of(lab, "spse_db")
+    hba = db.exec(["sh", "-c", "ls /etc/postgresql/*/main/pg_hba.conf"]).stdout.strip()
+    db.exec(["cp", "-p", hba, f"{hba}.orig"])
+    db.exec(["sh", "-c", f"echo '{HBA_LINE}' >> {hba}"])  # read by capture, never loaded
+    try:
+        proc_db, _ = capture(project, lab, "-l", db.name)
+    finally:
+        db.exec(["mv", f"{hba}.orig", hba])
+    assert proc_db.returncode == 0, proc_db.stderr
     planted = {
         conf_value(app, APP_CONF, "db.pass"),
         conf_value(app, APP_CONF, "application.secret"),
-        db.exec(["sh", "-c", "cut -d: -f5 ~postgres/.pgpass"]).stdout.strip(),
+        *db.exec(["sh", "-c", "cut -d: -f5 ~postgres/.pgpass"]).stdout.split(),
+        HBA_SECRET,
     }
     assert all(len(s) >= 8 for s in planted)
     stored = [p for p in project.rglob("*") if p.is_file() and p.name != "hmac.key"]
@@ -98,7 +112,7 @@ def test_secrets_never_leave_the_host_yet_changes_are_seen(lab: Any, first: tupl
     for secret in planted:
         for path in stored:
             assert secret not in path.read_text(errors="replace"), f"{secret!r} leaked into {path}"
-        assert secret not in proc.stdout + proc.stderr
+        assert secret not in proc.stdout + proc.stderr + proc_db.stdout + proc_db.stderr
 
     before = load(out["stored"][app.name])["data"]["config"][APP_CONF]["parsed"]["db.pass"]
     assert before.startswith("secret:hmac-sha256:")

@@ -232,6 +232,8 @@ class Capture:
         for level in "2345":
             for path in glob.glob(f"/etc/rc{level}.d/S*") + glob.glob(f"/etc/rc.d/rc{level}.d/S*"):
                 links.add(re.sub(r"^S\d+", "", os.path.basename(path)))
+        if os.geteuid() != 0:
+            raise RuntimeError("needs become (root) to see which daemons run")
         executables = _running_executables()
         skip = {"README", "skeleton", "rc", "rcS", "functions", "halt", "killall", "reboot"}
         result = {}
