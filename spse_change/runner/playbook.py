@@ -6,6 +6,8 @@ handler instead of subclassing, and never parse Ansible's stdout.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shlex
 import sys
@@ -17,6 +19,7 @@ from typing import Any
 import ansible_runner
 
 from spse_change.errors import SpseChangeError
+from spse_change.store.files import write_atomic
 
 # Per-host outcome of a run, worst wins: a host that failed one task failed.
 OUTCOME_RANK = {"ok": 0, "changed": 1, "skipped": 0, "failed": 2, "unreachable": 3}
@@ -112,9 +115,20 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
     _use_our_ansible()
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
     runner = ansible_runner.run(**_runner_kwargs(request), event_handler=on_event)
+    _scrub_environment(Path(runner.config.artifact_dir))
     if runner.status == "failed" and not hosts:
         raise SpseChangeError(_startup_error(runner, request))
     return PlaybookResult(rc=runner.rc, status=runner.status, hosts=hosts)
+
+
+def _scrub_environment(artifact_dir: Path) -> None:
+    """ansible-runner keeps the whole process environment in `command`; a shell's
+    PGPASSWORD or token must not stay on disk, so only the command line is kept."""
+    path = artifact_dir / "command"
+    with contextlib.suppress(OSError, ValueError):
+        record = json.loads(path.read_text())
+        record.pop("env", None)
+        write_atomic(path, json.dumps(record), mode=0o600)
 
 
 def _use_our_ansible() -> None:

@@ -15,12 +15,14 @@ pytestmark = pytest.mark.lab
 
 CLI = [sys.executable, "-m", "spse_change.cli.main"]
 APP_CONF = "/home/appserv/spse/webapp/conf/application.conf"
+ENV_SECRET = "Env-Planted-S3cret"  # an admin's shell may hold one; runner artifacts must not
 UNITS = {"B": 1, "kB": 1024, "8kB": 8192, "MB": 1024**2, "GB": 1024**3}
 
 
 def spse_change(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, "--project", str(project), *args], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+                          timeout=300, env={**os.environ, "ANSIBLE_NOCOLOR": "1",
+                                            "PGPASSWORD": ENV_SECRET})
 
 
 def capture(project: Path, lab: Any, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
@@ -105,6 +107,7 @@ def test_secrets_never_leave_the_host_yet_changes_are_seen(lab: Any, first: tupl
         conf_value(app, APP_CONF, "application.secret"),
         *db.exec(["sh", "-c", "cut -d: -f5 ~postgres/.pgpass"]).stdout.split(),
         HBA_SECRET,
+        ENV_SECRET,
     }
     assert all(len(s) >= 8 for s in planted)
     stored = [p for p in project.rglob("*") if p.is_file() and p.name != "hmac.key"]
