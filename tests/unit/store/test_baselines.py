@@ -91,3 +91,32 @@ def test_approve_records_who_when_why_and_keeps_history(store: BaselineStore) ->
 def test_approve_needs_a_reason(store: BaselineStore) -> None:
     with pytest.raises(SpseChangeError, match="--reason"):
         store.approve("app1@latest", by="admin", reason="  ")
+
+
+def test_killed_writer_leaves_every_baseline_whole(tmp_path: Path) -> None:
+    """SIGKILL a process in the middle of saving large baselines: what is there must load."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from spse_change.store.baselines import BaselineStore, new_baseline
+store = BaselineStore(Path({str(tmp_path)!r}))
+big = {{"data": {{"packages": {{f"pkg{{i}}": "1.0" for i in range(20000)}}}}}}
+for n in itertools.count():
+    big["data"]["packages"]["pkg0"] = str(n)
+    store.save(new_baseline("db1", big, now=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n)))
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    store = BaselineStore(tmp_path)
+    infos = store.list("db1")
+    assert infos, "the writer saved nothing before it was killed"
+    for info in infos:
+        assert store.load(str(info.path))["host"] == "db1"
