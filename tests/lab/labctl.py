@@ -456,6 +456,14 @@ def make_volume(image_file: Path, size_mb: int, label: str, source: Path | None 
     run([*cmd, str(image_file)])
 
 
+def _comm(pid: int) -> str:
+    """A process's name for messages ('?' once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return "?"
+
+
 # ------------------------------------------------------------------- the lab
 
 class Lab:
@@ -545,30 +553,95 @@ class Lab:
                 return left
             time.sleep(0.05)
 
-    def _lab_processes(self) -> list[int]:
-        """Every process whose root is inside a host of this lab (also stale ones)."""
-        prefix = str(self.dir / "hosts") + "/"
+    def _lab_processes(self, host: str | None = None) -> list[int]:
+        """Every live process of this lab's hosts (or of one host), also stale ones.
+
+        A host's processes are found by any of four marks, because one alone
+        misses some: a root inside the host folder (a booted host); a boot
+        command line (``ip netns exec``/``unshare``/``_boot`` before the chroot,
+        and the ``unshare`` that supervises a host); stdout on the host's
+        ``console.log`` (init, also when the lab folder is gone); the host's
+        network namespace. Once a host folder is deleted, a still running
+        host's root is detached: its /proc/PID/root reads ``/`` and its
+        mountinfo is empty, yet its mounts (and loop devices) stay alive.
+        """
+        hosts = str(self.dir / "hosts") + "/"
+        prefix = hosts + (f"{host}/" if host else "")
+        netns_ids = set()
+        with contextlib.suppress(OSError):
+            for entry in os.scandir("/run/netns"):
+                wanted = (entry.name == f"{NETNS_PREFIX}{host}" if host
+                          else entry.name.startswith(NETNS_PREFIX))
+                if wanted:
+                    with contextlib.suppress(OSError):
+                        netns_ids.add(os.stat(entry.path).st_ino)
+        skip = {os.getpid(), os.getppid()}
         pids = []
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
+            if not entry.isdigit() or int(entry) in skip or not self._alive(int(entry)):
                 continue
+            proc = f"/proc/{entry}"
             with contextlib.suppress(OSError):
-                if os.readlink(f"/proc/{entry}/root").startswith(prefix):
+                if os.readlink(f"{proc}/root").startswith(prefix):
                     pids.append(int(entry))
+                    continue
+            with contextlib.suppress(OSError):
+                argv = Path(f"{proc}/cmdline").read_bytes().decode(errors="replace").split("\0")
+                merged = (argv[argv.index("--merged") + 1]
+                          if "_boot" in argv and "--merged" in argv[:-1] else "")
+                if merged.startswith(prefix):
+                    pids.append(int(entry))
+                    continue
+            with contextlib.suppress(OSError):
+                out = os.readlink(f"{proc}/fd/1").removesuffix(" (deleted)")
+                if out.startswith(prefix) and out.endswith("/console.log"):
+                    pids.append(int(entry))
+                    continue
+            if netns_ids:
+                with contextlib.suppress(OSError):
+                    if os.stat(f"{proc}/ns/net").st_ino in netns_ids:
+                        pids.append(int(entry))
         return pids
 
-    def _loops(self) -> dict[str, str]:
-        """Loop devices backed by files of this lab: device -> backing file."""
+    def _kill_processes(self, host: str | None = None, timeout: float = 10.0) -> None:
+        """SIGKILL every process of the lab (or one host) until none is left.
+
+        Killing a host's init ends its PID namespace; the scan repeats because
+        a host that is still booting moves from one process to the next.
+        Survivors are an error: deleting a host folder under a running host
+        would hide it (and its mounted volumes) from every later scan.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self._lab_processes(host)
+            if not pids:
+                return
+            if time.monotonic() > deadline:
+                raise LabError("lab processes survive SIGKILL (not removing their files): "
+                               + ", ".join(f"{pid} ({_comm(pid)})" for pid in pids))
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            self._wait_gone(pids, 1.0)
+
+    def _loop_table(self) -> dict[str, tuple[str, bool]]:
+        """Loop devices backed by files of this lab: device -> (backing file, deleted)."""
         out = run(["losetup", "--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"],
                   check=False).stdout
         prefix = str(self.dir) + "/"
         loops = {}
         for line in out.splitlines():
             name, _, back = line.partition(" ")
-            back = back.replace("\\x20", " ").removesuffix(" (deleted)")
+            back = back.replace("\\x20", " ")
+            deleted = back.endswith(" (deleted)")
+            back = back.removesuffix(" (deleted)")
             if back.startswith(prefix):
-                loops[name] = back
+                loops[name] = (back, deleted)
         return loops
+
+    def _loops(self) -> dict[str, str]:
+        """Loop devices backed by files of this lab: device -> backing file."""
+        return {dev: back for dev, (back, _) in self._loop_table().items()}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -585,7 +658,7 @@ class Lab:
         started = time.monotonic()
         if self.load() is not None or self._lab_processes() or self._loops():
             log("clearing the previous lab")
-        self.down()  # also removes what a killed run left without a state file
+        self.down(tolerate_leaks=True)  # also what a killed run left without a state file
         image = ensure_image()
         built = time.monotonic()
         for sub in ("hosts", "cp", "ansible/tmp"):
@@ -707,8 +780,9 @@ class Lab:
                 "--work", str(hostdir / "work"), "--merged", str(hostdir / "merged")]
         for volume in host["volumes"] + host["disks"]:
             boot += ["--volume", volume["image"], volume["mountpoint"]]
+        # --kill-child: the host (its PID namespace) dies with its supervising unshare.
         cmd = ["ip", "netns", "exec", host["netns"], "unshare", "--mount", "--uts", "--ipc",
-               "--pid", "--fork", "--propagation", "private", *boot]
+               "--pid", "--fork", "--kill-child", "--propagation", "private", *boot]
         with open(hostdir / "console.log", "ab") as console:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=console,
                                     stderr=subprocess.STDOUT, start_new_session=True,
@@ -799,7 +873,12 @@ control_path_dir = {self.dir}/cp
 """, encoding="utf-8")
 
     def _halt(self, host: dict) -> None:
-        """Stop one host: SIGTERM to init (services stop), SIGKILL after a grace time."""
+        """Stop one host: SIGTERM to init (services stop), SIGKILL after a grace time.
+
+        Then every other process of the host (a boot still under way, its
+        supervising ``unshare``) is killed, so its mount namespace, overlay and
+        volumes are gone when this returns.
+        """
         init = host.get("init_pid")
         if self._is_init(host, init):
             os.kill(init, signal.SIGTERM)
@@ -807,41 +886,85 @@ control_path_dir = {self.dir}/cp
                 os.kill(init, signal.SIGKILL)
                 self._wait_gone([init], 5)
             self._wait_gone([host["boot_pid"]], 5)
+        self._kill_processes(host["name"])
         host.update(running=False, boot_pid=None, init_pid=None, loops=[])
 
-    def _release_loops(self, prefix: str, timeout: float = 5.0) -> None:
-        """Wait for the kernel to free auto-clear loop devices; detach any left."""
+    def _release_loops(self, prefix: str, timeout: float = 5.0) -> list[str]:
+        """Wait for the kernel to free auto-clear loop devices; return those it did not.
+
+        A loop device of a host goes away by itself when the last mount of its
+        file system does (the host's mount namespace ends with its processes).
+        One still there after that is detached by hand; if that does not free
+        it, its file system is still mounted somewhere and it is returned.
+        A loop whose file is already deleted is a leak of an earlier lab: no
+        waiting for those.
+        """
         deadline = time.monotonic() + timeout
+        detached = False
         while True:
-            left = [dev for dev, back in self._loops().items() if back.startswith(prefix)]
+            table = self._loop_table()
+            left = [dev for dev, (back, _) in table.items() if back.startswith(prefix)]
             if not left:
-                return
-            if time.monotonic() > deadline:
+                return []
+            if detached or time.monotonic() > deadline or all(table[d][1] for d in left):
+                if detached:
+                    return [f"{dev} ({table[dev][0]}{' (deleted)' if table[dev][1] else ''})"
+                            for dev in left]
                 for dev in left:
                     run(["losetup", "-d", dev], check=False)
-                return
+                detached = True
+                deadline = time.monotonic() + 1.0
+                time.sleep(0.2)
+                continue
             time.sleep(0.05)
 
-    def down(self) -> None:
-        """Stop every host and remove all the lab made: processes, mounts, loops, links."""
+    @staticmethod
+    def _leak_report(loops: list[str]) -> str:
+        """Say what is left and which processes may pin it."""
+        devices = {entry.split()[0] for entry in loops}
+        holders, detached = [], []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if not Path(f"/proc/{entry}/cmdline").read_bytes():
+                    continue  # kernel thread or zombie
+                mountinfo = Path(f"/proc/{entry}/mountinfo").read_text()
+                if not mountinfo:
+                    detached.append(f"{entry} ({_comm(int(entry))})")
+                elif any(line.split(" - ")[-1].split()[1:2] == [dev]
+                         for line in mountinfo.splitlines() for dev in devices):
+                    holders.append(f"{entry} ({_comm(int(entry))})")
+        if holders:
+            hint = f"mounted in the mount namespace of: {', '.join(holders)}"
+        elif detached:
+            hint = f"maybe by a process with a detached root (empty mountinfo): {', '.join(detached)}"
+        else:
+            hint = ("no process shows it: look for a mount namespace kept by an nsfs bind mount "
+                    "or an open /proc/PID/ns/mnt")
+        return (f"loop devices still in use after the lab went down: {', '.join(loops)}; "
+                f"their file systems are still mounted ({hint})")
+
+    def down(self, *, tolerate_leaks: bool = False) -> None:
+        """Stop every host and remove all the lab made: processes, mounts, loops, links.
+
+        Fails (LabError) when a loop device of the lab cannot be freed;
+        ``tolerate_leaks`` (used by `up`) only logs it: a new lab gets other
+        loop devices.
+        """
         state = self.load() or {"hosts": {}}
         hosts = list(state["hosts"].values())
-        boots = [host["boot_pid"] for host in hosts if host.get("boot_pid")]
         for host in hosts:
             if self._is_init(host, host.get("init_pid")):
                 os.kill(host["init_pid"], signal.SIGTERM)
         for host in hosts:
             self._halt(host)
-        stale = self._lab_processes()
-        for pid in stale:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self._wait_gone(stale + boots, 5)
+        self._kill_processes()
         mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
         for target in reversed(mounts):
             if target.startswith(str(self.dir) + "/"):
                 run(["umount", "-l", target], check=False)
-        self._release_loops(str(self.dir) + "/")
+        leaked = self._release_loops(str(self.dir) + "/")
         for netns in run(["ip", "netns", "list"], check=False).stdout.split("\n"):
             name = netns.split(" ")[0]
             if name.startswith(NETNS_PREFIX):
@@ -857,6 +980,10 @@ control_path_dir = {self.dir}/cp
                 path.unlink()
         with contextlib.suppress(OSError):
             self.dir.rmdir()
+        if leaked:
+            if not tolerate_leaks:
+                raise LabError(self._leak_report(leaked))
+            log(f"warning: {self._leak_report(leaked)}")
 
     def healthy(self, count: int | None = None) -> bool:
         """A lab of the current recipe (and `count` hosts) whose hosts all run and answer SSH."""
@@ -902,8 +1029,10 @@ control_path_dir = {self.dir}/cp
         state = self._state()
         host = self._host(state, name)
         self._halt(host)
-        self._release_loops(str(self.dir / "hosts" / name) + "/")
         self.save(state)
+        leaked = self._release_loops(str(self.dir / "hosts" / name) + "/")
+        if leaked:  # booting it again would mount the same ext4 image twice
+            raise LabError(self._leak_report(leaked))
 
     def start(self, name: str | Host) -> None:
         """Boot a stopped host again with the same files, volumes, disks and NICs."""
@@ -1014,7 +1143,9 @@ control_path_dir = {self.dir}/cp
         else:
             with contextlib.suppress(OSError):
                 (hostdir / "upper" / entry["mountpoint"].lstrip("/")).rmdir()
-        self._release_loops(entry["image"])
+        leaked = self._release_loops(entry["image"])
+        if leaked:
+            raise LabError(self._leak_report(leaked))
         Path(entry["image"]).unlink(missing_ok=True)
         host["disks"].remove(entry)
         host["loops"] = [dev for dev in host["loops"] if dev != entry.get("device")]
