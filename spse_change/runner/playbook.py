@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -154,7 +155,9 @@ def _runner_kwargs(request: PlaybookRequest) -> dict[str, Any]:
     if request.become_password is not None:  # answered at Ansible's prompt, never written down
         cmdline.append("--ask-become-pass")
         passwords[r"^BECOME password.*:\s*?$"] = request.become_password
-    env = {"ANSIBLE_FORCE_COLOR": "0", **request.envvars}
+    env = {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", **request.envvars}
+    # An inventory that does not parse is an error to name, not an empty inventory.
+    env.setdefault("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")
     if request.ansible_cfg and "ANSIBLE_CONFIG" not in os.environ:
         env["ANSIBLE_CONFIG"] = str(request.ansible_cfg)
     env.setdefault("ANSIBLE_LOCAL_TEMP", str(request.state_dir / "tmp"))
@@ -189,4 +192,10 @@ def _startup_error(runner: Any, request: PlaybookRequest) -> str:
         inventory = ", ".join(str(p) for p in request.inventory) or "the default inventory"
         what = f"limit '{request.limit}'" if request.limit else "the play's groups"
         return f"{what} matches no host in {inventory}"
-    return (errors or lines or [f"ansible-playbook failed (rc={runner.rc})"])[-1]
+    message = (errors or lines or [f"ansible-playbook failed (rc={runner.rc})"])[-1]
+    message = message.removeprefix("[ERROR]: ").removeprefix("ERROR! ")
+    causes = [ln for ln in lines if ln.startswith("YAML parsing failed")]
+    origins = [ln.removeprefix("Origin: ") for ln in lines if re.match(r"Origin: /.*:\d+", ln)]
+    if causes:  # say where the file is broken, not only that it is
+        message += f": {causes[0]}" + (f" ({origins[0]})" if origins else "")
+    return message

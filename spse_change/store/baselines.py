@@ -62,8 +62,11 @@ class BaselineStore:
     def save(self, baseline: dict[str, Any]) -> Path:
         host = _checked_host(baseline["host"])
         path = self.root / host / f"{baseline['id']}.json"
-        with locked(self.records):
-            write_atomic(path, dump_json(baseline))
+        try:
+            with locked(self.records):
+                write_atomic(path, dump_json(baseline))
+        except OSError as exc:
+            raise SpseChangeError(f"{exc.filename or path}: cannot write ({exc.strerror})") from None
         return path
 
     def hosts(self) -> list[str]:
