@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,3 @@ def display_path(path: Path) -> str:
     except ValueError:
         return str(path)
 
-
-def dumps_compact(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
