@@ -72,6 +72,12 @@ class BaselineStore:
     def hosts(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
 
+    def ids(self, host: str) -> list[str]:
+        """A host's baseline ids, oldest first, from file names alone (references never read files)."""
+        if host not in self.hosts():
+            raise SpseChangeError(f"no baselines for host '{host}' in {self.root}")
+        return sorted(p.stem for p in (self.root / host).glob("*.json") if ID_RE.match(p.stem))
+
     def list(self, host: str | None = None) -> list[BaselineInfo]:
         """Every baseline, oldest first per host, without loading their data."""
         if host is not None and host not in self.hosts():
@@ -128,7 +134,7 @@ class BaselineStore:
             "HOST@latest, HOST@-N, HOST@approved or a .json file")
 
     def _resolve_host_ref(self, host: str, which: str, ref: str) -> Path:
-        ids = [i.id for i in self.list(host)]
+        ids = self.ids(host)
         if which == "approved":
             approved = self.approved_id(host)
             if approved is None:
