@@ -69,7 +69,7 @@ import re
 import stat
 import threading
 
-from ansible.module_utils import spse_hardware
+from ansible.module_utils import spse_hardware, spse_software
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.spse_config import PARSERS, ParseError, Redactor
 from ansible.module_utils.spse_discovery import Layout
@@ -182,20 +182,11 @@ class Capture:
 
     def packages(self):
         dpkg = self.module.get_bin_path("dpkg-query")
-        if dpkg:
-            rc, out, err = self.run([dpkg, "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"])
-            rows = [line.split("\t")[1:] for line in out.splitlines() if line.startswith("ii")]
-        else:
-            rpm = self.module.get_bin_path("rpm", required=True)
-            rc, out, err = self.run([rpm, "-qa", "--qf", "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\n"])
-            rows = [line.split("\t") for line in out.splitlines()]
-            rows = [(n, v[2:] if v.startswith("0:") else v) for n, v in rows]
+        query = [dpkg, *spse_software.DPKG_QUERY[1:]] if dpkg else spse_software.RPM_QUERY
+        rc, out, err = self.run(query)
         if rc != 0:
             raise RuntimeError(err.strip() or "package query failed")
-        found = {}
-        for name, version in rows:
-            found.setdefault(name, set()).add(version)
-        return {name: ", ".join(sorted(v)) for name, v in found.items()}
+        return spse_software.dpkg_packages(out) if dpkg else spse_software.rpm_packages(out)
 
     def services(self):
         if os.path.isdir("/run/systemd/system"):
@@ -207,17 +198,7 @@ class Capture:
         _, files, _ = self.run([ctl, "list-unit-files", "--type=service", "--no-legend", "--no-pager"])
         _, units, _ = self.run([ctl, "list-units", "--type=service", "--all", "--no-legend",
                                 "--no-pager", "--plain"])
-        result = {}
-        for line in files.splitlines():
-            parts = line.split()
-            if len(parts) >= 2 and not parts[0].endswith("@.service"):
-                result[parts[0][:-8]] = {"state": "stopped", "enabled": parts[1] == "enabled"}
-        for line in units.splitlines():
-            parts = line.split()
-            if len(parts) >= 4 and parts[0].endswith(".service"):
-                entry = result.setdefault(parts[0][:-8], {"state": "stopped", "enabled": False})
-                entry["state"] = "running" if parts[3] == "running" else "stopped"
-        return result
+        return spse_software.systemd_services(files, units)
 
     def _sysv_services(self):
         """sysvinit (CentOS 6, the lab): enabled = a start link in runlevels 2-5.
@@ -242,7 +223,7 @@ class Capture:
             if name in skip or name.startswith(".") or not os.access(path, os.X_OK):
                 continue
             text = _read_first(path, whole=True) or ""
-            declared = _lsb_daemon(text)
+            declared = spse_software.lsb_daemon(text)
             daemons = [declared] if declared else [
                 exe for pattern, exe in KNOWN_DAEMONS if fnmatch.fnmatch(name, pattern)]
             if daemons:
@@ -255,17 +236,10 @@ class Capture:
 
     def ports(self):
         ss = self.module.get_bin_path("ss", required=True)
-        rc, out, err = self.run([ss, "-H", "-tulnp"])
+        rc, out, err = self.run([ss, "-tulnp"])
         if rc != 0:
             raise RuntimeError(err.strip())
-        result = {}
-        for line in out.splitlines():
-            parts = line.split()
-            if len(parts) < 5:
-                continue
-            proc = re.search(r'users:\(\("([^"]+)"', line)
-            result[f"{parts[0]}/{parts[4]}"] = {"process": proc.group(1) if proc else None}
-        return result
+        return spse_software.listening_ports(out)
 
     # -- configuration files
 
@@ -457,13 +431,6 @@ def _running_executables():
             except OSError:
                 continue
     return found
-
-
-def _lsb_daemon(script):
-    """The absolute path in a script's ``DAEMON=`` line (``$NAME`` expanded), or None."""
-    names = dict(re.findall(r'^(NAME|DAEMON)=["\']?([^"\'\s;]+)', script, re.M))
-    daemon = names.get("DAEMON", "").replace("${NAME}", "$NAME").replace("$NAME", names.get("NAME", "$"))
-    return daemon if daemon.startswith("/") and "$" not in daemon else None
 
 
 def _directive_values(tree, name):
