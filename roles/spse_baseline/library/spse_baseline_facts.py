@@ -128,7 +128,7 @@ class Capture:
         data["hardware"] = self.section("hardware", self.hardware)
         data["os"] = self.section("os", self.os_facts)
         if self.params["capture_spse"]:
-            data["spse"] = self.section("spse", self.spse)
+            data["spse"] = self.section("spse", lambda: self.spse(data["config"]))
         for thread in threads:
             thread.join()
         return {"data": data, "incomplete": self.incomplete, "measurements": self.measurements}
@@ -362,18 +362,20 @@ class Capture:
 
     # -- SPSE application
 
-    def spse(self):
+    def spse(self, config):
+        """Instances from the application.conf files the config section already parsed."""
         instances = {}
-        pattern = os.path.join(self.params["appserv_root"], "*", "webapp", "conf", "application.conf")
-        for conf in sorted(glob.glob(pattern)):
+        java = self._java_version()
+        for conf, entry in sorted(config.items()):
+            if entry.get("kind") != "play_conf" or not conf.startswith(self.params["appserv_root"]):
+                continue
+            keys = entry.get("parsed") or {}
             root = os.path.dirname(os.path.dirname(os.path.dirname(conf)))
-            with open(conf, "rb") as fh:
-                keys = PARSERS["play_conf"].parse(fh.read().decode("utf-8", "replace"), self.redactor)
             instances[os.path.basename(root)] = {
                 "path": root,
                 "version": keys.get("spse.version") or keys.get("application.version")
                 or _read_first(os.path.join(root, "webapp", "VERSION")),
-                "java_version": self._java_version(),
+                "java_version": java,
                 "http_port": keys.get("http.port"),
                 "http_path": keys.get("http.path"),
                 "mode": keys.get("application.mode"),
