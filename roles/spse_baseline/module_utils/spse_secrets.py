@@ -44,6 +44,9 @@ ALLOWED_NAMES = (
     "password_encryption",         # PostgreSQL: md5 / scram-sha-256
     "passwordcheck.*",             # PostgreSQL passwordcheck extension settings
     "ssl_passphrase_command_supports_reload",  # PostgreSQL: on/off
+    "*file",                       # a path (passfile, password_file, --token-file), not a secret
+    "*_path",
+    "*-path",
 )
 
 # ``name=value`` / ``name: value`` inside a value counts as a credential when the name is secret
@@ -63,12 +66,13 @@ def _value(tag):
     # type: (str) -> str
     """Regex for one option value: quoted, a ``$(...)`` expansion or a bare word.
 
-    The content is captured in a group named ``<tag>_sq`` (single quotes), ``<tag>_dq`` (double
-    quotes) or ``<tag>_w``.  A bare word ends at a blank, a closing quote of an enclosing string,
+    The content is captured in a group named ``<tag>_sq2`` (``''a b''`` inside a postgresql.conf
+    string), ``<tag>_sq`` (single quotes), ``<tag>_dq`` (double quotes) or ``<tag>_w``.  A bare word ends at a blank, a closing quote of an enclosing string,
     a shell operator, or a separator before the next ``name=`` parameter (``&``, ``;``, ``,``):
     anything else stays in, so a password holding a quote or a comma is never cut in two.
     """
-    return (r"(?:'(?P<{t}_sq>[^'\n]*)'"
+    return (r"(?:''(?P<{t}_sq2>[^'\n]+)''"  # doubled quotes inside a postgresql.conf string
+            r"|'(?P<{t}_sq>[^'\n]*)'"
             r"|\"(?P<{t}_dq>(?:[^\"\\\n]|\\.)*)\""
             r"|(?P<{t}_w>\$\([^)\n]*\)|(?:[^\s'\"\\]|\\.)(?:[^\s\\]|\\.)*?)"
             r"(?=\s|\Z|['\"](?:[\s;&|)]|\Z)|[&;,][\w.%-]+=|[;&|](?:[\s;&|]|\Z)))").format(t=tag)
