@@ -1,0 +1,201 @@
+"""Secret scrubbing on the managed host (roles/spse_baseline/module_utils/spse_secrets.py).
+
+Tested against the corpus in fixtures/secret_corpus.yml with the name patterns the role SHIPS
+(roles/spse_baseline/defaults/main.yml), so a pattern dropped from the defaults fails here.
+"""
+
+import importlib.util
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+MODULE = ROOT / "roles/spse_baseline/module_utils/spse_secrets.py"
+_spec = importlib.util.spec_from_file_location("spse_secrets", MODULE)
+spse_secrets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(spse_secrets)
+
+_DEFAULTS = yaml.safe_load((ROOT / "roles/spse_baseline/defaults/main.yml").read_text())
+SHIPPED_PATTERNS = (_DEFAULTS["spse_baseline_secret_patterns"]
+                    + _DEFAULTS["spse_baseline_extra_secret_patterns"])
+_CORPUS = yaml.safe_load((Path(__file__).with_name("fixtures") / "secret_corpus.yml").read_text())
+SECRETS = _CORPUS["secrets"]
+PLAIN = _CORPUS["plain"]
+KINDS = {"play_conf", "postgresql_conf", "pg_hba", "pgpass", "apache_conf", "crontab", "script",
+         "sshd_config", "generic"}
+KEY = b"k" * 32
+
+
+def _text(entry):
+    return entry["line"] if entry["name"] is None else entry["value"]
+
+
+def scrub(scrubber, entry, text=None):
+    """What the collector stores for this entry: value() for a named value, line() for a line."""
+    text = _text(entry) if text is None else text
+    return scrubber.line(text) if entry["name"] is None else scrubber.value(entry["name"], text)
+
+
+def _ids(entries):
+    return [entry["id"] for entry in entries]
+
+
+@pytest.fixture
+def scrubber():
+    return spse_secrets.SecretScrubber(KEY, SHIPPED_PATTERNS)
+
+
+def test_corpus_is_well_formed():
+    assert len(SECRETS) >= 40 and len(PLAIN) >= 15
+    ids = _ids(SECRETS) + _ids(PLAIN)
+    assert len(ids) == len(set(ids))
+    for entry in SECRETS + PLAIN:
+        assert entry["kind"] in KINDS, entry["id"]
+        assert ("line" in entry) == (entry["name"] is None), entry["id"]
+    for entry in SECRETS:  # else the "secret is gone" test would pass vacuously
+        assert entry["secret"] and entry["secret"] in _text(entry), entry["id"]
+
+
+@pytest.mark.parametrize("entry", SECRETS, ids=_ids(SECRETS))
+def test_secret_never_survives(scrubber, entry):
+    scrubbed = scrub(scrubber, entry)
+    assert entry["secret"] not in scrubbed
+    assert spse_secrets.MARKER_RE.search(scrubbed)
+
+
+@pytest.mark.parametrize("entry", SECRETS, ids=_ids(SECRETS))
+def test_changed_secret_changes_only_its_marker(scrubber, entry):
+    before = scrub(scrubber, entry)
+    changed = entry["secret"] + "9x"
+    after = scrub(scrubber, entry, _text(entry).replace(entry["secret"], changed))
+    assert after != before and changed not in after
+    assert spse_secrets.MARKER_RE.sub("M", after) == spse_secrets.MARKER_RE.sub("M", before)
+
+
+@pytest.mark.parametrize("entry", PLAIN, ids=_ids(PLAIN))
+def test_look_alike_survives_unchanged(scrubber, entry):
+    assert scrub(scrubber, entry) == _text(entry)
+
+
+@pytest.mark.parametrize("entry", SECRETS + PLAIN, ids=_ids(SECRETS + PLAIN))
+def test_scrubbing_is_idempotent(scrubber, entry):
+    once = scrub(scrubber, entry)
+    assert scrub(scrubber, entry, once) == once
+
+
+def test_in_place_replacement_keeps_the_rest_readable(scrubber):
+    scrubbed = scrubber.line("db=postgres://epns:Ur1P4ss@localhost:5432/epns_prod")
+    assert scrubbed == "db=postgres://epns:" + scrubber.hash("Ur1P4ss") + "@localhost:5432/epns_prod"
+
+
+def test_markers_are_keyed_and_deterministic():
+    one, same = (spse_secrets.SecretScrubber(KEY, SHIPPED_PATTERNS) for _ in range(2))
+    other = spse_secrets.SecretScrubber(b"another key", SHIPPED_PATTERNS)
+    for entry in SECRETS:
+        assert scrub(one, entry) == scrub(same, entry)
+        assert scrub(one, entry) != scrub(other, entry), entry["id"]
+
+
+def test_marker_format(scrubber):
+    marker = scrubber.hash("S3cr3t!")
+    assert marker.startswith(spse_secrets.MARKER_PREFIX)
+    assert spse_secrets.MARKER_RE.fullmatch(marker)
+    assert scrubber.bytes_hash("S3cr3t!".encode()) == marker
+    assert len(scrubber.hmac_hex(b"file content")) == 64
+
+
+def test_empty_key_is_refused():
+    with pytest.raises(ValueError):
+        spse_secrets.SecretScrubber(b"", SHIPPED_PATTERNS)
+
+
+@pytest.mark.parametrize("name", [
+    "db.pass", "%prod.db.pass", "mail.smtp.pass", "%prod.mail.smtp.pass", "application.secret",
+    "securedb", "%prod.securedb", "ldapbindpasswd", "radiussecrets", "AuthLDAPBindPassword",
+    "ssl_passphrase_command", "SMTP_PASS", "MYSQL_PWD", "inaproc.token", "db.password",
+])
+def test_shipped_patterns_name_secrets(scrubber, name):
+    assert scrubber.is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", [
+    "PasswordAuthentication", "PermitEmptyPasswords", "KerberosOrLocalPasswd", "ServerTokens",
+    "SSLPassPhraseDialog", "password_encryption", "passwordcheck.minimum_length",
+    "ssl_passphrase_command_supports_reload", "ProxyPass", "SSLCertificateKeyFile", "ssl_key_file",
+    "passfile", "password_file", "PWD", "OLDPWD", "http.path", "db.user", "db.url",
+])
+def test_shipped_patterns_leave_other_names(scrubber, name):
+    assert not scrubber.is_secret_name(name)
+
+
+def test_value_leaves_non_strings_and_markers_alone(scrubber):
+    marker = scrubber.hash("x")
+    assert scrubber.value("db.pass", marker) == marker
+    assert scrubber.value("db.pass", None) is None
+    assert scrubber.value("http.port", 9009) == 9009
+
+
+def test_shapes_are_declared_units_each_needed(scrubber, monkeypatch):
+    """Every shape has an id and a description, and alone removes some corpus secret."""
+    shapes = spse_secrets.SHAPES
+    assert len({shape.id for shape in shapes}) == len(shapes)
+    lines = [entry for entry in SECRETS if entry["name"] is None]
+    for shape in shapes:
+        assert shape.description and shape.hints
+        monkeypatch.setattr(spse_secrets, "SHAPES", (shape,))
+        assert any(entry["secret"] not in scrubber.line(entry["line"]) for entry in lines), shape.id
+
+
+def test_long_text_is_linear(scrubber):
+    """A whole start script of look-alike lines goes through in one call, unchanged."""
+    text = "\n".join(_text(entry) for entry in PLAIN if entry["name"] is None) * 200
+    assert scrubber.line(text) == text
+
+
+# -- Python 2.7 / 3.6: the module runs on CentOS 7 -----------------------------------------------
+
+def test_vermin_says_python_27_and_36():
+    vermin = pytest.importorskip("vermin")
+    del vermin
+    exe = shutil.which("vermin") or str(Path(__import__("sys").executable).with_name("vermin"))
+    result = subprocess.run([exe, "-q", "--no-tips", "-t=2.7-", "-t=3.6-", "--violations",
+                             str(MODULE)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+_OLD_PYTHON_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from spse_secrets import SecretScrubber
+request = json.load(sys.stdin)
+s = SecretScrubber(b"k" * 32, request["patterns"])
+out = [s.line(t) if n is None else s.value(n, t) for n, t in request["entries"]]
+sys.stdout.write(json.dumps(out))
+"""
+
+
+def _old_pythons():
+    found = []
+    for version in ("2.7", "3.6"):
+        candidates = [shutil.which("python" + version)]
+        candidates += sorted(str(p) for p in Path.home().glob(".pyenv/versions/%s*/bin/python" % version))
+        for exe in filter(None, candidates):
+            if subprocess.run([exe, "-c", "pass"], capture_output=True, check=False).returncode == 0:
+                found.append(exe)
+                break
+    return found
+
+
+@pytest.mark.parametrize("exe", _old_pythons() or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no Python 2.7 or 3.6 interpreter here"))])
+def test_old_python_scrubs_the_corpus_the_same(scrubber, exe):
+    entries = SECRETS + PLAIN
+    request = {"patterns": SHIPPED_PATTERNS,
+               "entries": [[entry["name"], _text(entry)] for entry in entries]}
+    result = subprocess.run([exe, "-c", _OLD_PYTHON_SCRIPT, str(MODULE.parent)],
+                            input=json.dumps(request), capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [scrub(scrubber, entry) for entry in entries]
