@@ -66,10 +66,11 @@ def _value(tag):
     # type: (str) -> str
     """Regex for one option value: quoted, a ``$(...)`` expansion or a bare word.
 
-    The content is captured in a group named ``<tag>_sq2`` (``''a b''`` inside a postgresql.conf
-    string), ``<tag>_sq`` (single quotes), ``<tag>_dq`` (double quotes) or ``<tag>_w``.  A bare word ends at a blank, a closing quote of an enclosing string,
-    a shell operator, or a separator before the next ``name=`` parameter (``&``, ``;``, ``,``):
-    anything else stays in, so a password holding a quote or a comma is never cut in two.
+    The content is captured in a group named ``<tag>_sq2`` (``''a b''`` inside a
+    postgresql.conf string), ``<tag>_sq`` (single quotes), ``<tag>_dq`` (double quotes) or
+    ``<tag>_w``.  A bare word ends at a blank, a closing quote of an enclosing string, a shell
+    operator, or a separator before the next ``name=`` parameter (``&``, ``;``, ``,``): anything
+    else stays in, so a password holding a quote or a comma is never cut in two.
     """
     return (r"(?:''(?P<{t}_sq2>[^'\n]+)''"  # doubled quotes inside a postgresql.conf string
             r"|'(?P<{t}_sq>[^'\n]*)'"

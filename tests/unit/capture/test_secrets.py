@@ -8,6 +8,7 @@ import importlib.util
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,9 +88,23 @@ def test_scrubbing_is_idempotent(scrubber, entry):
     assert scrub(scrubber, entry, once) == once
 
 
-def test_in_place_replacement_keeps_the_rest_readable(scrubber):
-    scrubbed = scrubber.line("db=postgres://epns:Ur1P4ss@localhost:5432/epns_prod")
-    assert scrubbed == "db=postgres://epns:" + scrubber.hash("Ur1P4ss") + "@localhost:5432/epns_prod"
+@pytest.mark.parametrize(("text", "expected", "secrets"), [
+    ("db=postgres://epns:Ur1P4ss@localhost:5432/epns_prod",
+     "db=postgres://epns:{}@localhost:5432/epns_prod", ["Ur1P4ss"]),
+    ("jdbc:postgresql://h/epns_prod?user=epns&password=Jdbc&ssl=false",
+     "jdbc:postgresql://h/epns_prod?user=epns&password={}&ssl=false", ["Jdbc"]),
+    ("host=a user=rep password='a b' sslmode=require", "host=a user=rep password='{}' sslmode=require",
+     ["a b"]),
+    ("-o username=backup,password=Cifs4Pw,uid=0", "-o username=backup,password={},uid=0", ["Cifs4Pw"]),
+    ("PGPASSWORD=Pw1; pg_dump -p 5432 epns_prod", "PGPASSWORD={}; pg_dump -p 5432 epns_prod", ["Pw1"]),
+    ("mysql -uroot -pMyPw epns && mysqldump -pOther x", "mysql -uroot -p{} epns && mysqldump -p{} x",
+     ["MyPw", "Other"]),
+    ("localhost:5432:epns_prod:epns:Pg#Pw", "localhost:5432:epns_prod:epns:{}", ["Pg#Pw"]),
+    ("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n",
+     "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n", ["MHcCAQEE"]),
+])
+def test_in_place_replacement_keeps_the_rest_readable(scrubber, text, expected, secrets):
+    assert scrubber.line(text) == expected.format(*(scrubber.hash(secret) for secret in secrets))
 
 
 def test_markers_are_keyed_and_deterministic():
@@ -104,7 +119,7 @@ def test_marker_format(scrubber):
     marker = scrubber.hash("S3cr3t!")
     assert marker.startswith(spse_secrets.MARKER_PREFIX)
     assert spse_secrets.MARKER_RE.fullmatch(marker)
-    assert scrubber.bytes_hash("S3cr3t!".encode()) == marker
+    assert scrubber.bytes_hash(b"S3cr3t!") == marker
     assert len(scrubber.hmac_hex(b"file content")) == 64
 
 
@@ -159,10 +174,9 @@ def test_long_text_is_linear(scrubber):
 # -- Python 2.7 / 3.6: the module runs on CentOS 7 -----------------------------------------------
 
 def test_vermin_says_python_27_and_36():
-    vermin = pytest.importorskip("vermin")
-    del vermin
-    exe = shutil.which("vermin") or str(Path(__import__("sys").executable).with_name("vermin"))
-    result = subprocess.run([exe, "-q", "--no-tips", "-t=2.7-", "-t=3.6-", "--violations",
+    pytest.importorskip("vermin")
+    vermin = shutil.which("vermin") or str(Path(sys.executable).with_name("vermin"))
+    result = subprocess.run([vermin, "-q", "--no-tips", "-t=2.7-", "-t=3.6-", "--violations",
                              str(MODULE)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -182,7 +196,7 @@ def _old_pythons():
     found = []
     for version in ("2.7", "3.6"):
         candidates = [shutil.which("python" + version)]
-        candidates += sorted(str(p) for p in Path.home().glob(".pyenv/versions/%s*/bin/python" % version))
+        candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{version}*/bin/python"))
         for exe in filter(None, candidates):
             if subprocess.run([exe, "-c", "pass"], capture_output=True, check=False).returncode == 0:
                 found.append(exe)
