@@ -143,6 +143,12 @@ SHAPES = (
            r"(?:'(?:[^':\n]*:)?(?P<pw_sq>[^'\n]*)'|\"(?:[^\":\n]*:)?(?P<pw_dq>[^\"\n]*)\""
            r"|(?:[^\s:'\"|]*:)?(?P<pw_w>[^\s'\"|]+))"
            r"[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*/)?(?:chpasswd|passwd[ \t]+--stdin)\b"),
+    _shape("keytool-pass", "keytool/jarsigner -storepass VALUE, -keypass VALUE (Java keystores)",
+           ("pass",),
+           r"(?<![\w-])-(?:src|dest)?(?:store|key)pass[ \t]+(?!-)" + _value("pw")),
+    _shape("archive-password", "zip -P PASSWORD, 7z -pPASSWORD",
+           ("zip", "7z"),
+           r"(?:" + _after(r"zip") + r"-P[ \t]+|" + _after(r"7za?|7zr") + r"-p)" + _value("pw")),
     _shape("long-flag", "--password VALUE, --token VALUE, --api-key VALUE (blank-separated; "
                         "psql/pg_dump/mysql --password takes no value and is left alone)",
            ("--",),
@@ -150,13 +156,23 @@ SHAPES = (
            r"|(?:[\w-]*-)?(?:pass|pwd))[ \t]+(?!-)" + _value("pw"),
            re.I, unless=_PG_CLIENTS),
     _shape("directive", "a line 'Name VALUE' whose name is secret (AuthLDAPBindPassword x)",
-           ("pass", "secret", "token", "key", "pwd"),
+           (" ", "\t"),
            r"^[ \t]*(?P<name>[A-Za-z_][\w.-]*)[ \t]+(?![=:])" + _value("pw"),
            re.M, secret_name=True),
+    _shape("env-header-directive", "Apache SetEnv NAME VALUE, (Request)Header set NAME VALUE "
+                                   "whose name is secret (SetEnv PGPASSWORD x, X-Api-Key)",
+           ("setenv", "header"),
+           r"(?<![\w-])(?:SetEnv|(?:Request)?Header(?:[ \t]+always)?[ \t]+"
+           r"(?:set|add|append|merge|setifempty))[ \t]+['\"]?(?P<name>[\w.-]+)['\"]?:?[ \t]+" + _value("pw"),
+           re.I, secret_name=True),
+    _shape("xml-element", "<password>VALUE</password>: an XML element whose name is secret",
+           ("</",),
+           r"<(?P<name>[A-Za-z_][\w.-]*)>(?P<pw>[^<]+)</(?P=name)>", secret_name=True),
     _shape("param", "NAME=VALUE or NAME: VALUE whose name is secret: conninfo password=, JDBC "
-                    "?password=, PGPASSWORD=, --password=, -Ddb.pass=, ldapbindpasswd=, pass:x",
+                    "?password=, PGPASSWORD=, --password=, -Ddb.pass=, ldapbindpasswd=, pass:x, "
+                    "JSON/YAML \"password\": VALUE",
            ("=", ":"),
-           r"(?<![\w.%-])(?P<name>-{0,2}[A-Za-z_%][\w.%-]*)[ \t]*(?:=|:(?!//))[ \t]*" + _value("pw"),
+           r"(?<![\w.%-])(?P<name>-{0,2}[A-Za-z_%][\w.%-]*)['\"]?[ \t]*(?:=|:(?!//))[ \t]*" + _value("pw"),
            secret_name=True),
 )
 
@@ -234,13 +250,26 @@ class SecretScrubber(object):
         # type: (str, object) -> object
         """``value`` as it may leave the host: a marker when ``name`` is secret, else ``line``.
 
-        Anything that is not a string (numbers, None, lists) is returned as it is.
+        Lists are scrubbed item by item under the same name, dicts value by value under their
+        own keys (everything below a secret name is secret); a number under a secret name is
+        hashed as text; None and booleans stay.
         """
-        if not isinstance(value, _STRING_TYPES):
-            return value
-        if self.is_secret_name(name):
+        return self._scrub(value, self.is_secret_name(name))
+
+    def _scrub(self, value, secret):
+        # type: (object, bool) -> object
+        if isinstance(value, _STRING_TYPES):
+            if not secret:
+                return self.line(value)
             return value if _WHOLE_MARKER.match(value) else self.hash(value)
-        return self.line(value)
+        if isinstance(value, (list, tuple)):
+            return [self._scrub(item, secret) for item in value]
+        if isinstance(value, dict):
+            return dict((key, self._scrub(item, secret or self.is_secret_name(key)))
+                        for key, item in value.items())
+        if secret and value is not None and not isinstance(value, bool):
+            return self.hash(str(value))
+        return value
 
     def line(self, text):
         # type: (str) -> str

@@ -147,11 +147,18 @@ def test_shipped_patterns_leave_other_names(scrubber, name):
     assert not scrubber.is_secret_name(name)
 
 
-def test_value_leaves_non_strings_and_markers_alone(scrubber):
+def test_value_scrubs_trees(scrubber):
     marker = scrubber.hash("x")
     assert scrubber.value("db.pass", marker) == marker
     assert scrubber.value("db.pass", None) is None
     assert scrubber.value("http.port", 9009) == 9009
+    assert scrubber.value("pin.pass", 1234) == scrubber.hash("1234")
+    assert scrubber.value("AuthLDAPBindPassword", ["Ld4p"]) == [scrubber.hash("Ld4p")]
+    tree = {"db": "postgres://u:Pw1@h/db", "smtp": {"pass": "Pw2", "host": "mail"}, "on": True}
+    assert scrubber.value("settings", tree) == {
+        "db": "postgres://u:" + scrubber.hash("Pw1") + "@h/db",
+        "smtp": {"pass": scrubber.hash("Pw2"), "host": "mail"}, "on": True}
+    assert scrubber.value("secrets", {"a": "Pw3"}) == {"a": scrubber.hash("Pw3")}
 
 
 def test_shapes_are_declared_units_each_needed(scrubber, monkeypatch):
