@@ -160,10 +160,11 @@ SHAPES = (
            r"^[ \t]*(?P<name>[A-Za-z_][\w.-]*)[ \t]+(?![=:])" + _value("pw"),
            re.M, secret_name=True),
     _shape("env-header-directive", "Apache SetEnv NAME VALUE, (Request)Header set NAME VALUE "
-                                   "whose name is secret (SetEnv PGPASSWORD x, X-Api-Key)",
-           ("setenv", "header"),
-           r"(?<![\w-])(?:SetEnv|(?:Request)?Header(?:[ \t]+always)?[ \t]+"
-           r"(?:set|add|append|merge|setifempty))[ \t]+['\"]?(?P<name>[\w.-]+)['\"]?:?[ \t]+" + _value("pw"),
+                                   "whose name is secret (also the arguments alone, as parsed)",
+           ("set", "add", "append", "merge"),
+           r"(?:(?<![\w-])SetEnv[ \t]+|(?:(?<![\w-])(?:Request)?Header[ \t]+|^)"
+           r"(?:(?:always|onsuccess)[ \t]+)?(?:set|add|append|merge|setifempty)[ \t]+)"
+           r"['\"]?(?P<name>[\w.-]+)['\"]?:?[ \t]+" + _value("pw"),
            re.I, secret_name=True),
     _shape("xml-element", "<password>VALUE</password>: an XML element whose name is secret",
            ("</",),
