@@ -68,15 +68,15 @@ def _value(tag):
 
     The content is captured in a group named ``<tag>_sq2`` (``''a b''`` inside a
     postgresql.conf string), ``<tag>_sq`` (single quotes), ``<tag>_dq`` (double quotes) or
-    ``<tag>_w``.  A bare word ends at a blank, a closing quote of an enclosing string, a shell
-    operator, or a separator before the next ``name=`` parameter (``&``, ``;``, ``,``): anything
-    else stays in, so a password holding a quote or a comma is never cut in two.
+    ``<tag>_w``.  A bare word ends at a blank or at the closing quote of an enclosing string
+    only: ``;``, ``&``, ``|`` and ``,`` stay in (a conninfo password may hold them), so a
+    password is never cut in two; ``?a=1&b=2`` and ``a=1,b=2`` lists have their own shapes.
     """
     return (r"(?:''(?P<{t}_sq2>[^'\n]+)''"  # doubled quotes inside a postgresql.conf string
             r"|'(?P<{t}_sq>[^'\n]*)'"
             r"|\"(?P<{t}_dq>(?:[^\"\\\n]|\\.)*)\""
             r"|(?P<{t}_w>\$\([^)\n]*\)|(?:[^\s'\"\\]|\\.)(?:[^\s\\]|\\.)*?)"
-            r"(?=\s|\Z|['\"](?:[\s;&|)]|\Z)|[&;,][\w.%-]+=|[;&|](?:[\s;&|]|\Z)))").format(t=tag)
+            r"(?=\s|\Z|['\"](?:[\s;&|)]|\Z)))").format(t=tag)
 
 
 def _after(programs):
@@ -103,9 +103,13 @@ SHAPES = (
            ("private key",),
            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?P<body>\S.*?)\s*"
            r"(?=-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S),
+    _shape("query-param", "NAME=VALUE in a URL query whose name is secret: "
+                          "jdbc:postgresql://h/db?user=x&password=VALUE&ssl=true",
+           ("?",),
+           r"(?<=[?&])(?P<name>[\w.%-]+)=(?P<pw>[^&\s'\"]+)", secret_name=True),
     _shape("url-userinfo", "password in a URL's user-info: scheme://user:PASSWORD@host",
            ("://",),
-           r"\b[A-Za-z][A-Za-z0-9+.-]*://[^:@/\s'\"]*:(?P<pw>[^\s'\"]+)"
+           r"\b[A-Za-z][A-Za-z0-9+.-]*://[^:@/\s'\"]*:(?P<pw>[^\s\"]+)"
            r"@[^\s@/'\"]*(?=[/?#\s'\";,&)]|\Z)"),
     _shape("pgpass", "~/.pgpass line host:port:database:user:PASSWORD",
            (":",),
@@ -137,12 +141,17 @@ SHAPES = (
            ("htpasswd",),
            r"(?<![\w.-])htpasswd(?:[ \t]+-[A-Za-z]+)*?[ \t]+-[A-Za-z]*b[A-Za-z]*"
            r"(?:[ \t]+-[A-Za-z]+)*[ \t]+\S+[ \t]+\S+[ \t]+" + _value("pw")),
-    _shape("echo-to-passwd", "echo PASSWORD | passwd --stdin, echo USER:PASSWORD | chpasswd",
+    _shape("echo-to-passwd", "echo PASSWORD | passwd --stdin USER",
            ("passwd",),
            r"(?<![\w.-])echo[ \t]+(?:-[en]+[ \t]+)?"
-           r"(?:'(?:[^':\n]*:)?(?P<pw_sq>[^'\n]*)'|\"(?:[^\":\n]*:)?(?P<pw_dq>[^\"\n]*)\""
-           r"|(?:[^\s:'\"|]*:)?(?P<pw_w>[^\s'\"|]+))"
-           r"[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*/)?(?:chpasswd|passwd[ \t]+--stdin)\b"),
+           r"(?:'(?P<pw_sq>[^'\n]*)'|\"(?P<pw_dq>[^\"\n]*)\"|(?P<pw_w>[^\s'\"|]+))"
+           r"[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*/)?passwd[ \t]+--stdin\b"),
+    _shape("echo-to-chpasswd", "echo USER:PASSWORD | chpasswd",
+           ("chpasswd",),
+           r"(?<![\w.-])echo[ \t]+(?:-[en]+[ \t]+)?"
+           r"(?:'[^':\n]*:(?P<pw_sq>[^'\n]*)'|\"[^\":\n]*:(?P<pw_dq>[^\"\n]*)\""
+           r"|[^\s:'\"|]*:(?P<pw_w>[^\s'\"|]+))"
+           r"[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*/)?chpasswd\b"),
     _shape("keytool-pass", "keytool/jarsigner -storepass VALUE, -keypass VALUE (Java keystores)",
            ("pass",),
            r"(?<![\w-])-(?:src|dest)?(?:store|key)pass[ \t]+(?!-)" + _value("pw")),
@@ -169,6 +178,11 @@ SHAPES = (
     _shape("xml-element", "<password>VALUE</password>: an XML element whose name is secret",
            ("</",),
            r"<(?P<name>[A-Za-z_][\w.-]*)>(?P<pw>[^<]+)</(?P=name)>", secret_name=True),
+    _shape("list-param", "NAME=VALUE in a comma list whose name is secret: "
+                         "mount -o username=x,password=VALUE,uid=0",
+           (",",),
+           r"(?:(?<=,)|(?<=-o[ \t])|(?<=-o))(?P<name>[\w.%-]+)=(?P<pw>[^,\s'\"]+)(?=[,\s'\"]|\Z)",
+           secret_name=True),
     _shape("param", "NAME=VALUE or NAME: VALUE whose name is secret: conninfo password=, JDBC "
                     "?password=, PGPASSWORD=, --password=, -Ddb.pass=, ldapbindpasswd=, pass:x, "
                     "JSON/YAML \"password\": VALUE",

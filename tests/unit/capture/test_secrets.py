@@ -6,7 +6,9 @@ Tested against the corpus in fixtures/secret_corpus.yml with the name patterns t
 
 import importlib.util
 import json
+import random
 import shutil
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -96,7 +98,10 @@ def test_scrubbing_is_idempotent(scrubber, entry):
     ("host=a user=rep password='a b' sslmode=require", "host=a user=rep password='{}' sslmode=require",
      ["a b"]),
     ("-o username=backup,password=Cifs4Pw,uid=0", "-o username=backup,password={},uid=0", ["Cifs4Pw"]),
-    ("PGPASSWORD=Pw1; pg_dump -p 5432 epns_prod", "PGPASSWORD={}; pg_dump -p 5432 epns_prod", ["Pw1"]),
+    ("PGPASSWORD=Pw1 pg_dump -p 5432 epns_prod", "PGPASSWORD={} pg_dump -p 5432 epns_prod", ["Pw1"]),
+    # a bare value ends at a blank only: ";" may be part of a conninfo password
+    ("PGPASSWORD=Pw1; pg_dump epns_prod", "PGPASSWORD={} pg_dump epns_prod", ["Pw1;"]),
+    ("host=a password=Pw;x=1&y sslmode=require", "host=a password={} sslmode=require", ["Pw;x=1&y"]),
     ("mysql -uroot -pMyPw epns && mysqldump -pOther x", "mysql -uroot -p{} epns && mysqldump -p{} x",
      ["MyPw", "Other"]),
     ("localhost:5432:epns_prod:epns:Pg#Pw", "localhost:5432:epns_prod:epns:{}", ["Pg#Pw"]),
@@ -165,17 +170,66 @@ def test_shapes_are_declared_units_each_needed(scrubber, monkeypatch):
     """Every shape has an id and a description, and alone removes some corpus secret."""
     shapes = spse_secrets.SHAPES
     assert len({shape.id for shape in shapes}) == len(shapes)
-    lines = [entry for entry in SECRETS if entry["name"] is None]
+    by_shape = [entry for entry in SECRETS if not scrubber.is_secret_name(entry["name"] or "")]
     for shape in shapes:
         assert shape.description and shape.hints
         monkeypatch.setattr(spse_secrets, "SHAPES", (shape,))
-        assert any(entry["secret"] not in scrubber.line(entry["line"]) for entry in lines), shape.id
+        assert any(entry["secret"] not in scrub(scrubber, entry) for entry in by_shape), shape.id
 
 
 def test_long_text_is_linear(scrubber):
     """A whole start script of look-alike lines goes through in one call, unchanged."""
     text = "\n".join(_text(entry) for entry in PLAIN if entry["name"] is None) * 200
     assert scrubber.line(text) == text
+
+
+# -- random passwords: no piece of one survives, whatever characters its context allows -----------
+
+_PRINTABLE = string.ascii_letters + string.digits + string.punctuation
+
+
+def _but(excluded, space=False):
+    return "".join(c for c in _PRINTABLE + (" " if space else "") if c not in excluded)
+
+
+_SHELL_WORD = _but(";&|<>()$`'\"\\")
+CONTEXTS = [  # (line with {} for the password, characters a password may hold there)
+    ("host=a user=b password='{}' sslmode=require", _but("'\\", space=True)),
+    ("host=a user=b password={} sslmode=require", _but("'\"\\")),
+    ("primary_conninfo = 'host=a user=b password={}'", _but("'\"\\")),
+    ("jdbc:postgresql://h:5432/db?user=x&password={}&ssl=true", _but("&'\"")),
+    ("db=postgres://epns:{}@localhost:5432/epns_prod", _but("\"")),
+    ("ProxyPass /x http://u:{}@h:8080/x", _but("\"")),
+    ("PGPASSWORD='{}' pg_dump -U epns epns_prod", _but("'", space=True)),
+    ("PGPASSWORD={} pg_dump -U epns epns_prod", _SHELL_WORD),
+    ("mysql -uroot -p'{}' epns", _but("'", space=True)),
+    ("mysqldump -uroot -p{} epns", _SHELL_WORD),
+    ("pg_dump --password='{}' epns", _but("'", space=True)),
+    ("/usr/local/bin/sync --token {} --quiet", _SHELL_WORD),
+    ("curl -u 'user:{}' https://x", _but("'", space=True)),
+    ("sshpass -p {} ssh x", _SHELL_WORD),
+    ("echo '{}' | passwd --stdin root", _but("'", space=True)),
+    ("keytool -list -keystore k.jks -storepass {}", _SHELL_WORD),
+    ('{{"db_password": "{}", "port": 5432}}', _but("\"\\", space=True)),
+    ("host all all 10.0.0.0/8 ldap ldapserver=l ldapbindpasswd=\"{}\" ldaptls=1", _but("\"", space=True)),
+    ("<password>{}</password>", _but("<&", space=True)),
+    ("mount -t cifs //n/b /mnt -o username=b,password={},uid=0", _but(",'\"")),
+    ("AuthLDAPBindPassword {}", _but("'\"")),
+    ("-Ddb.pass={} -Xmx1g", _SHELL_WORD),
+]
+
+
+@pytest.mark.parametrize(("template", "chars"), CONTEXTS, ids=[c[0][:40] for c in CONTEXTS])
+def test_random_passwords_never_leak(scrubber, template, chars):
+    rnd = random.Random(template)
+    for _ in range(150):
+        password = "Q" + "".join(rnd.choice(chars) for _ in range(rnd.randint(4, 14))) + "Z"
+        line = template.format(password)
+        scrubbed = scrubber.line(line)
+        rest = line.replace(password, "\0")
+        pieces = {password[i:i + 4] for i in range(len(password) - 3)}
+        assert not {p for p in pieces if p in scrubbed and p not in rest}, line
+        assert scrubber.line(scrubbed) == scrubbed, line
 
 
 # -- Python 2.7 / 3.6: the module runs on CentOS 7 -----------------------------------------------
