@@ -323,15 +323,19 @@ class SecretScrubber(object):
         pieces.append(text[last:])
         return "".join(pieces)
 
+    def _is_secret_param(self, name):
+        # type: (str) -> bool
+        """A ``name`` in ``name=value`` inside a value: secret by the patterns or by its ending."""
+        name = name.lstrip("-")
+        if self._allowed.match(name.lower()):
+            return False
+        return self.is_secret_name(name) or bool(_PARAM_NAME.match(name))
+
     def _secret_spans(self, shape, match, text, markers):
         # type: (Shape, object, str, list) -> object
         """The spans to replace in one match, or None when the match is no credential."""
-        if shape.secret_name:
-            name = match.group("name")
-            if not (self.is_secret_name(name.lstrip("-")) or _PARAM_NAME.match(name)):
-                return None
-            if self._allowed.match(name.lstrip("-").lower()):
-                return None
+        if shape.secret_name and not self._is_secret_param(match.group("name")):
+            return None
         if shape.unless is not None:
             start = max(text.rfind(char, 0, match.start()) for char in _SEGMENT_ENDS) + 1
             if shape.unless.search(text[start:match.start()]):
