@@ -89,15 +89,30 @@ def _categories(asked: Sequence[str] | None, present: set[str]) -> list[str]:
 
 def _not_compared(old: Mapping[str, Any], new: Mapping[str, Any],
                   chosen: list[str]) -> dict[tuple[str, ...], str]:
-    """Keys (`("database",)`, `("config", "/etc/x")`) that either side could not read, and why."""
+    """Keys (`("database",)`, `("config", "/etc/x")`) that either side could not read, and why.
+
+    A whole category neither side holds data for is left out when the
+    host's groups do not call for it: psql missing on an app server is no gap.
+    """
     reasons: dict[tuple[str, ...], list[str]] = {}
+    groups = new.get("groups") or old.get("groups") or []
     for side, baseline in (("old", old), ("new", new)):
         for entry, why in (baseline.get("incomplete") or {}).items():
             category, _, sub = entry.partition(":")
-            if category in chosen:
-                keys = (category, sub) if sub else (category,)
-                reasons.setdefault(keys, []).append(f"{side} baseline: {why}")
+            if category not in chosen:
+                continue
+            if not sub and not _called_for(category, groups) and not any(
+                    b["data"].get(category) for b in (old, new)):
+                continue
+            keys = (category, sub) if sub else (category,)
+            reasons.setdefault(keys, []).append(f"{side} baseline: {why}")
     return {keys: "; ".join(why) for keys, why in reasons.items()}
+
+
+def _called_for(category: str, groups: Sequence[str]) -> bool:
+    """Whether a host of these inventory groups should have this category (unknown groups: yes)."""
+    group = GROUP_OF.get(category.partition("_")[0])
+    return group is None or not groups or group in groups
 
 
 def _absent(old: Mapping[str, Any], new: Mapping[str, Any], chosen: list[str],
@@ -118,8 +133,7 @@ def _absent(old: Mapping[str, Any], new: Mapping[str, Any], chosen: list[str],
         if has_old == has_new:
             continue
         side, lacking = ("new", new) if has_old else ("old", old)
-        group = GROUP_OF.get(category.partition("_")[0])
-        if group is not None and lacking.get("groups") and group not in lacking["groups"]:
+        if not _called_for(category, lacking.get("groups") or []):
             continue
         if bridge is not None and bridge.lacks_by_schema(lacking, category):
             continue
