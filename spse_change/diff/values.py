@@ -23,7 +23,7 @@ def is_secret(value: Any) -> bool:
     if isinstance(value, str):
         return MARKER.search(value) is not None
     if isinstance(value, Mapping):
-        return any(is_secret(item) for item in value.values())
+        return any(is_secret(key) or is_secret(item) for key, item in value.items())
     if isinstance(value, list):
         return any(is_secret(item) for item in value)
     return False

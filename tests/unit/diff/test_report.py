@@ -62,6 +62,7 @@ def test_embedded_marker_is_masked(old: Any, new: Any, summary: str) -> None:
 @pytest.mark.parametrize("value", [
     "secret:hmac-sha256:" + "0" * 32, "x=secret:hmac-sha256:" + "f" * 32 + ";",
     ["a", {"b": "postgres://u:secret:hmac-sha256:" + "1" * 32 + "@h/d"}],
+    {"user:secret:hmac-sha256:" + "2" * 32: "x"},
 ])
 def test_is_secret_finds_a_marker_anywhere(value: Any) -> None:
     assert is_secret(value)
