@@ -129,7 +129,7 @@ def _absent(old: Mapping[str, Any], new: Mapping[str, Any], chosen: list[str],
     for category in chosen:
         if (category,) in known:
             continue
-        has_old, has_new = (b["data"].get(category) is not None for b in (old, new))
+        has_old, has_new = (b["data"].get(category) not in (None, {}) for b in (old, new))
         if has_old == has_new:
             continue
         side, lacking = ("new", new) if has_old else ("old", old)

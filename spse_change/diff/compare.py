@@ -58,6 +58,8 @@ def diff_data(old: Mapping[str, Any], new: Mapping[str, Any],
     for category in categories:
         path = join("", category)
         before, after = old.get(category), new.get(category)
+        if before in (None, {}) and after in (None, {}):
+            continue  # nothing recorded on either side, whether as {} or not at all
         if isinstance(before, Mapping) and isinstance(after, Mapping):
             changes += compare(flatten(before, path), flatten(after, path), category)
         elif before is None and after is not None:

@@ -27,10 +27,11 @@ ORIGIN = "schema 1 → 2"
 SCHEMA2_ONLY = ("database_*", "spse.jdks", "spse.jdks.**", "spse.instances.*.java_home",
                 "config.*.parse_error", "hardware.block_devices.*.dm_name")
 
+NEW_IN_SCHEMA2 = Rule("SCHEMA2-NEW", "Recorded only since baseline schema 2",
+                      Match(paths=SCHEMA2_ONLY, kinds=("added", "removed")), "ignore",
+                      "{path} is recorded only since baseline schema 2", ORIGIN)
 RULES = (
-    Rule("SCHEMA2-NEW", "Recorded only since baseline schema 2",
-         Match(paths=SCHEMA2_ONLY, kinds=("added", "removed")), "ignore",
-         "{path} is recorded only since baseline schema 2", ORIGIN),
+    NEW_IN_SCHEMA2,
     Rule("SCHEMA2-HMAC", "A file that may hold secrets is hashed with the key since schema 2",
          Match(paths=("config.*.sha256", "config.*.hmac"), kinds=("added", "removed")), "ignore",
          "{path}: schema 2 hashes this file with the key; the digests cannot be compared",
@@ -49,7 +50,7 @@ class SchemaBridge:
 
     def lacks_by_schema(self, lacking: Mapping[str, Any], category: str) -> bool:
         """A top-level category (`database_5433`) schema 1 could not have recorded."""
-        return _migrated(lacking) and Match(paths=SCHEMA2_ONLY).matches(
+        return _migrated(lacking) and NEW_IN_SCHEMA2.match.matches(
             Change(category, "added", None, {}, category))
 
     def policy(self, policy: Policy) -> Policy:
