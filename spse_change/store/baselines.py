@@ -139,12 +139,16 @@ class BaselineStore:
         host = _checked_host(baseline["host"])
         path = self.root / host / f"{baseline['id']}.json"
         with writing(path), locked(self.records):
-            private_dir(self.root, tighten=True)
-            private_dir(path.parent, tighten=True)
+            self._private(host)
             if path.exists():
                 raise SpseChangeError(f"{path}: a baseline with this id is already stored")
             write_atomic(path, dump_json(baseline))
         return path
+
+    def _private(self, host: str) -> None:
+        """The store's folders are 0700, also when an older version made them 0755."""
+        private_dir(self.root, tighten=True)
+        private_dir(self.root / host, tighten=True)
 
     def hosts(self) -> list[str]:
         if not self.root.is_dir():
@@ -199,6 +203,7 @@ class BaselineStore:
                                   "(this file is outside change_records)")
         stamp = f"{(now or datetime.now(UTC)):%Y-%m-%dT%H:%M:%SZ}"
         with writing(path), locked(self.records):
+            self._private(host)
             self.approved_id(host)  # a damaged record is said, not overwritten
             history = read_json(path).get("history", []) if path.is_file() else []
             entry = {"id": baseline["id"], "by": by, "at": stamp, "reason": reason.strip()}
