@@ -191,6 +191,9 @@ SHAPES = (
            secret_name=True),
 )
 
+# Any hint at all: most values ("128MB", "on", "localhost") are passed by one search.
+_ANY_HINT = re.compile("|".join(sorted(set(re.escape(hint) for shape in SHAPES for hint in shape.hints))))
+
 
 def _compile_globs(patterns):
     # type: (tuple) -> object
@@ -292,6 +295,8 @@ class SecretScrubber(object):
         if not text or not isinstance(text, _STRING_TYPES):
             return text
         low = text.lower()
+        if not _ANY_HINT.search(low):
+            return text
         for shape in SHAPES:
             if any(hint in low for hint in shape.hints):
                 text = self._apply(shape, text)
