@@ -111,6 +111,9 @@ SHAPES = (
            ("://",),
            r"\b[A-Za-z][A-Za-z0-9+.-]*://[^:@/\s'\"]*:(?P<pw>[^\s\"]+)"
            r"@[^\s@/'\"]*(?=[/?#\s'\";,&)]|\Z)"),
+    _shape("play-db-shorthand", "Play 1.x db=mysql:USER:PASSWORD@database",
+           ("mysql:",),
+           r"(?<![\w/])mysql:[^:@/\s'\"]+:(?P<pw>[^\s'\"]+)@[\w.-]+(?=[\s'\"]|\Z)"),
     _shape("pgpass", "~/.pgpass line host:port:database:user:PASSWORD",
            (":",),
            r"^(?:[^:\s\\]|\\.)+:(?:\d{1,5}|\*):(?:[^:\s\\]|\\.)+:(?:[^:\s\\]|\\.)+"
