@@ -57,8 +57,10 @@ _PARAM_NAME = re.compile(
 _FRAMEWORK_ID = re.compile(r"%[^.]*\.")  # Play: %prod.db.pass is db.pass for instance "prod"
 # A shell or Play expansion stands for a value held elsewhere; it is not itself the secret.
 _EXPANSION = re.compile(r"\$(?:\{[\w.]+\}|\([^)]*\)|[A-Z_][A-Z0-9_]*)\Z")
-_PG_CLIENTS = re.compile(r"(?:^|[\s/])(?:psql|pg_\w+|createdb|dropdb|createuser|dropuser|vacuumdb"
-                         r"|reindexdb|clusterdb|pgbench|mysql\w*|mariadb[\w-]*)(?=\s|$)")
+# Clients whose --password takes no separate value (it prompts): the next word is no password.
+_NO_VALUE_PASSWORD_CLIENTS = re.compile(
+    r"(?:^|[\s/])(?:psql|pg_\w+|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb"
+    r"|pgbench|mysql\w*|mariadb[\w-]*)(?=\s|$)")
 _SEGMENT_ENDS = ";|&\n`("
 
 
@@ -166,7 +168,7 @@ SHAPES = (
            ("--",),
            r"(?<![\w-])--(?!no-)(?:[\w-]*?(?:password|passwd|passphrase|secret|token|api-?key)"
            r"|(?:[\w-]*-)?(?:pass|pwd))[ \t]+(?!-)" + _value("pw"),
-           re.I, unless=_PG_CLIENTS),
+           re.I, unless=_NO_VALUE_PASSWORD_CLIENTS),
     _shape("directive", "a line 'Name VALUE' whose name is secret (AuthLDAPBindPassword x)",
            (" ", "\t"),
            r"^[ \t]*(?P<name>[A-Za-z_][\w.-]*)[ \t]+(?![=:])" + _value("pw"),
