@@ -57,8 +57,10 @@ _PARAM_NAME = re.compile(
 _FRAMEWORK_ID = re.compile(r"%[^.]*\.")  # Play: %prod.db.pass is db.pass for instance "prod"
 # A shell or Play expansion stands for a value held elsewhere; it is not itself the secret.
 _EXPANSION = re.compile(r"\$(?:\{[\w.]+\}|\([^)]*\)|[A-Z_][A-Z0-9_]*)\Z")
-_PG_CLIENTS = re.compile(r"(?:^|[\s/])(?:psql|pg_\w+|createdb|dropdb|createuser|dropuser|vacuumdb"
-                         r"|reindexdb|clusterdb|pgbench|mysql\w*|mariadb[\w-]*)(?=\s|$)")
+# Clients whose --password takes no separate value (it prompts): the next word is no password.
+_NO_VALUE_PASSWORD_CLIENTS = re.compile(
+    r"(?:^|[\s/])(?:psql|pg_\w+|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb"
+    r"|pgbench|mysql\w*|mariadb[\w-]*)(?=\s|$)")
 _SEGMENT_ENDS = ";|&\n`("
 
 
@@ -111,6 +113,9 @@ SHAPES = (
            ("://",),
            r"\b[A-Za-z][A-Za-z0-9+.-]*://[^:@/\s'\"]*:(?P<pw>[^\s\"]+)"
            r"@[^\s@/'\"]*(?=[/?#\s'\";,&)]|\Z)"),
+    _shape("play-db-shorthand", "Play 1.x db=mysql:USER:PASSWORD@database",
+           ("mysql:",),
+           r"(?<![\w/])mysql:[^:@/\s'\"]+:(?P<pw>[^\s'\"]+)@[\w.-]+(?=[\s'\"]|\Z)"),
     _shape("pgpass", "~/.pgpass line host:port:database:user:PASSWORD",
            (":",),
            r"^(?:[^:\s\\]|\\.)+:(?:\d{1,5}|\*):(?:[^:\s\\]|\\.)+:(?:[^:\s\\]|\\.)+"
@@ -163,7 +168,7 @@ SHAPES = (
            ("--",),
            r"(?<![\w-])--(?!no-)(?:[\w-]*?(?:password|passwd|passphrase|secret|token|api-?key)"
            r"|(?:[\w-]*-)?(?:pass|pwd))[ \t]+(?!-)" + _value("pw"),
-           re.I, unless=_PG_CLIENTS),
+           re.I, unless=_NO_VALUE_PASSWORD_CLIENTS),
     _shape("directive", "a line 'Name VALUE' whose name is secret (AuthLDAPBindPassword x)",
            (" ", "\t"),
            r"^[ \t]*(?P<name>[A-Za-z_][\w.-]*)[ \t]+(?![=:])" + _value("pw"),
@@ -190,6 +195,9 @@ SHAPES = (
            r"(?<![\w.%-])(?P<name>-{0,2}[A-Za-z_%][\w.%-]*)['\"]?[ \t]*(?:=|:(?!//))[ \t]*" + _value("pw"),
            secret_name=True),
 )
+
+# Any hint at all: most values ("128MB", "on", "localhost") are passed by one search.
+_ANY_HINT = re.compile("|".join(sorted(set(re.escape(hint) for shape in SHAPES for hint in shape.hints))))
 
 
 def _compile_globs(patterns):
@@ -292,6 +300,8 @@ class SecretScrubber(object):
         if not text or not isinstance(text, _STRING_TYPES):
             return text
         low = text.lower()
+        if not _ANY_HINT.search(low):
+            return text
         for shape in SHAPES:
             if any(hint in low for hint in shape.hints):
                 text = self._apply(shape, text)

@@ -177,10 +177,16 @@ def test_shapes_are_declared_units_each_needed(scrubber, monkeypatch):
         assert any(entry["secret"] not in scrub(scrubber, entry) for entry in by_shape), shape.id
 
 
-def test_long_text_is_linear(scrubber):
-    """A whole start script of look-alike lines goes through in one call, unchanged."""
-    text = "\n".join(_text(entry) for entry in PLAIN if entry["name"] is None) * 200
+def test_many_look_alike_lines_in_one_text_are_unchanged(scrubber):
+    """A whole script or file goes through line() at once: line-anchored shapes must hold."""
+    text = ("\n".join(_text(entry) for entry in PLAIN if entry["name"] is None) + "\n") * 50
     assert scrubber.line(text) == text
+
+
+def test_secret_lines_in_one_text_all_scrubbed(scrubber):
+    entries = [entry for entry in SECRETS if entry["name"] is None]
+    scrubbed = scrubber.line("\n".join(entry["line"] for entry in entries))
+    assert not [entry["id"] for entry in entries if entry["secret"] in scrubbed]
 
 
 # -- random passwords: no piece of one survives, whatever characters its context allows -----------
