@@ -14,6 +14,7 @@ from spse_change.cli.common import (
     add_json_option,
     become_password,
     display_path,
+    interrupted,
     print_json,
     progress,
     project,
@@ -59,8 +60,7 @@ def run_capture(args: argparse.Namespace) -> int:
     print("Capturing baselines…", file=sys.stderr, flush=True)
     result = capture(request, progress)
     if args.json:
-        print_json({"stored": {h: str(p) for h, p in result.stored.items()},
-                    "failed": result.failed, "incomplete": result.incomplete})
+        print_json(result.to_json())
     else:
         for host, path in result.stored.items():
             note = ""
@@ -70,6 +70,8 @@ def run_capture(args: argparse.Namespace) -> int:
         for host, reason in result.failed.items():
             print(f"{host}: FAILED: {reason}")
         print(f"{len(result.stored)} stored, {len(result.failed)} failed")
+    if result.interrupted:
+        return interrupted(result.interrupted, result.unfinished)
     return RC.CHANGES if result.failed else RC.OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,11 @@ def display_path(path: Path) -> str:
     except ValueError:
         return str(path)
 
+
+
+def interrupted(sig: signal.Signals, unfinished: list[str]) -> int:
+    """A stopped run says so on stderr, names the hosts it left, and exits 128 + the signal."""
+    hosts = ", ".join(unfinished) or "none"
+    print(f"spse-change: stopped by {sig.name}; hosts not finished (nothing stored for them): {hosts}",
+          file=sys.stderr)
+    return 128 + sig.value
