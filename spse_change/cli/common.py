@@ -28,7 +28,13 @@ def add_ansible_options(parser: argparse.ArgumentParser) -> None:
 
 
 def become_password(args: argparse.Namespace) -> str | None:
-    return getpass.getpass("BECOME password: ") if args.ask_become_pass else None
+    if not args.ask_become_pass:
+        return None
+    try:
+        return getpass.getpass("BECOME password: ")
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # the prompt's line ends before "interrupted"
+        raise
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
