@@ -140,3 +140,20 @@ def test_the_hmac_key_reaches_no_output_and_no_artifact_at_vvvv(tmp_path: Path) 
     leaks = subprocess.run(["grep", "-rlF", key, str(tmp_path / ".spse-change" / "runner"),
                             str(tmp_path / "change_records")], capture_output=True, text=True)
     assert leaks.stdout == ""
+
+
+def test_a_stopped_drift_names_the_unfinished_host(fake: FakeHosts) -> None:
+    fake.answer("quick")
+    pidfile = fake.hang("hung")
+    proc = fake.spse_change("drift", "--json")
+    try:
+        wait_for(proc, "quick: ok", also=pidfile)
+        proc.send_signal(signal.SIGTERM)
+        out, _err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143
+    doc = json.loads(out)
+    assert doc["interrupted"] == "SIGTERM"
+    assert {h: v["status"] for h, v in doc["hosts"].items()} == {"hung": "unfinished",
+                                                                  "quick": "no-approved"}
