@@ -122,6 +122,7 @@ def summary_lines(baseline: dict[str, Any]) -> list[str]:
         f"baseline  {baseline['id']}",
         f"host      {baseline['host']}  captured {baseline['captured_at']}"
         + (f"  label: {baseline['label']}" if baseline.get("label") else ""),
+        f"groups    {', '.join(baseline.get('groups') or []) or '(not recorded)'}",
         f"os        {os_.get('distribution')} {os_.get('version')} (kernel {os_.get('kernel')})",
         f"cpu       {hw.get('cpu', {}).get('vcpus')} vCPU, {hw.get('cpu', {}).get('model')}",
         f"memory    {hw.get('memory', {}).get('total_mb')} MB",

@@ -88,3 +88,13 @@ def test_read_only_project_folder_is_one_line(tmp_path: Path) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == f"spse-change: {tmp_path}/.spse-change: {why}"
+
+
+def test_show_names_the_hosts_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = BaselineStore(tmp_path / "change_records")
+    store.save({**new_baseline("db1", {"data": {}}), "groups": ["spse_app", "spse_db"]})
+    store.save(new_baseline("db2", {"data": {}}))  # captured before groups were recorded
+    rc, out, _ = run(capsys, "--project", str(tmp_path), "baseline", "show", "db1@latest")
+    assert rc == 0 and "\ngroups    spse_app, spse_db\n" in out
+    rc, out, _ = run(capsys, "--project", str(tmp_path), "baseline", "show", "db2@latest")
+    assert rc == 0 and "\ngroups    (not recorded)\n" in out
