@@ -149,9 +149,8 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
 
     _use_our_ansible()
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
-    runner = _runner(request, on_event)
     with _stop_on_signals() as received:
-        runner.cancel_callback = lambda: received[0] is not None
+        runner = _runner(request, on_event, lambda: received[0] is not None)
         runner.run()
     if received[0] is not None:
         targeted = _targeted_hosts(runner.config) or sorted(hosts)
@@ -179,7 +178,8 @@ def _stop_on_signals() -> Iterator[list[signal.Signals | None]]:
             signal.signal(sig, handler)
 
 
-def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool]) -> Runner:
+def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool],
+            stop: Callable[[], bool]) -> Runner:
     """ansible-runner's Runner, with only the environment ansible-playbook needs.
 
     ansible-runner seeds the child's environment with this process's whole
@@ -196,7 +196,7 @@ def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool]
     if "ANSIBLE_HOST_KEY_CHECKING" not in ours and "ANSIBLE_HOST_KEY_CHECKING" not in os.environ:
         config.env.pop("ANSIBLE_HOST_KEY_CHECKING", None)  # runner's default is off; ansible.cfg decides
     config.pexpect_timeout = 1  # how often the stop signal is checked
-    return Runner(config, event_handler=on_event)
+    return Runner(config, event_handler=on_event, cancel_callback=stop)
 
 
 def _passes(name: str) -> bool:

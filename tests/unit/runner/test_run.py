@@ -59,7 +59,8 @@ def test_a_signal_stops_the_run_names_the_hung_host_and_stores_only_finished_one
         fake: FakeHosts, sig: signal.Signals) -> None:
     fake.answer("quick")
     pidfile = fake.hang("hung")
-    proc = fake.spse_change("baseline", "capture", "--json")
+    fake.answer("later")  # one fork: never started, named from the inventory
+    proc = fake.spse_change("baseline", "capture", "--json", env={"ANSIBLE_FORKS": "1"})
     try:
         early = wait_for(proc, "quick: ok", also=pidfile)
         proc.send_signal(sig)
@@ -68,9 +69,10 @@ def test_a_signal_stops_the_run_names_the_hung_host_and_stores_only_finished_one
         proc.kill()
     assert proc.returncode == 128 + sig.value
     doc = json.loads(out)
-    assert (doc["interrupted"], doc["unfinished"], list(doc["stored"])) == (sig.name, ["hung"], ["quick"])
+    assert (doc["interrupted"], doc["unfinished"], list(doc["stored"])) == (
+        sig.name, ["hung", "later"], ["quick"])
     assert (early + err).strip().splitlines()[-1] == (
-        f"spse-change: stopped by {sig.name}; hosts not finished (nothing stored for them): hung")
+        f"spse-change: stopped by {sig.name}; hosts not finished (nothing stored for them): hung, later")
     assert list(fake.stored()) == ["quick"]
     assert gone(int(pidfile.read_text())), "the hung host's process outlived the run"
 
