@@ -14,7 +14,8 @@ class RC:
     CHANGES = 1  # differences found, drift, or some hosts failed
     USER_ERROR = 2  # bad input: file, field, host, reference; nothing to check; unwritable folder
     BUG = 3
-    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); a run stopped by SIGTERM exits 143
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    TERMINATED = 143  # 128 + SIGTERM
     BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), said nowhere
 
 

@@ -32,8 +32,8 @@ def become_password(args: argparse.Namespace) -> str | None:
         return None
     try:
         return getpass.getpass("BECOME password: ")
-    except KeyboardInterrupt:
-        print(file=sys.stderr)  # the prompt's line ends before "interrupted"
+    except BaseException:  # Ctrl-C, SIGTERM, end of input: end the prompt's line before saying so
+        print(file=sys.stderr)
         raise
 
 

@@ -2,7 +2,8 @@
 
 User errors (:class:`SpseChangeError`) become one line on stderr and their
 exit code, and so do the environment's (a read-only or missing file: exit 2).
-Ctrl-C anywhere is one line and exit 130. A reader that goes away (`| head`)
+Ctrl-C anywhere is one line and exit 130, SIGTERM one line and 143 (a
+capture or drift under way also names the hosts it did not finish). A reader that goes away (`| head`)
 ends us quietly with exit 141, as SIGPIPE would. Anything else is a bug and
 keeps its traceback.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -43,8 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM outside a playbook run: unwind like Ctrl-C (half-written files go), then one line."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
@@ -62,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(f"{exc.filename}: {exc.strerror}", RC.USER_ERROR)
     except KeyboardInterrupt:
         return _error("interrupted", RC.INTERRUPTED)
+    except Terminated:
+        return _error("terminated", RC.TERMINATED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _error(message: str, code: int) -> int:

@@ -66,13 +66,15 @@ def test_a_reader_that_goes_away_ends_us_quietly(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stderr) == (141, "")
 
 
-def test_ctrl_c_at_a_prompt_is_one_line_and_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig, words", [(signal.SIGINT, "interrupted"),
+                                        (signal.SIGTERM, "terminated")])
+def test_a_signal_at_a_prompt_is_one_line(tmp_path: Path, sig: signal.Signals, words: str) -> None:
     proc = spse_change("--project", str(tmp_path), "baseline", "capture", "-K", stdin=subprocess.PIPE)
     time.sleep(2)  # at the BECOME password prompt, reading stdin
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130 and out == ""
-    assert err.strip().splitlines()[-1] == "spse-change: interrupted"
+    assert proc.returncode == 128 + sig.value and out == ""
+    assert err.strip().splitlines()[-1] == f"spse-change: {words}"
     assert "Traceback" not in err
 
 
