@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 
 from spse_change import __version__
-from spse_change.cli import baseline, diff, drift
+from spse_change.cli import baseline, diff, drift, report
 from spse_change.errors import RC, SpseChangeError
 
-COMMANDS = (baseline, diff, drift)
+COMMANDS = (baseline, diff, drift, report)
 
 
 class Parser(argparse.ArgumentParser):

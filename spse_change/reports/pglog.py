@@ -40,7 +40,8 @@ TOOLKIT_APP = "spse-change"
 DEFAULT_PREFIX = "%m [%p] "  # PostgreSQL's own default since 10
 FORMATS = ("stderr", "csv", "jsonlog")
 MAX_EXAMPLES = 5
-SEVERITY = rb"(?:LOG|ERROR|WARNING|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION|NOTICE|INFO|DEBUG\d?):  "
+SEVERITY = (rb"(?:LOG|ERROR|WARNING|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION|NOTICE|INFO"
+            rb"|DEBUG\d?):  ")
 TIMESTAMP = rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 ZONE = rb"(?: [A-Za-z][A-Za-z0-9+\-:/_]*| [+\-]\d\d(?::?\d\d)?)?"
 # log_line_prefix escapes (PostgreSQL docs, "log_line_prefix") and what each can print

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ def open_log(path: Path) -> BinaryIO:
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if kind == "bzip2":
         return bz2.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    return open(path, "rb")
 
 
 @dataclass
@@ -53,10 +52,9 @@ class LineReader:
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         number = 0
-        with open_log(self.path) as raw:
-            stream = io.BufferedReader(raw, 1 << 20) if not isinstance(raw, io.BufferedReader) else raw
+        with open_log(self.path) as stream:
             try:
-                for number, line in enumerate(stream, 1):  # noqa: B007 - kept for the error below
+                for number, line in enumerate(stream, 1):
                     yield number, line.rstrip(b"\r\n")
             except (EOFError, OSError, ValueError) as exc:  # torn gzip/bzip2 stream
                 self.truncated = f"unreadable after line {number} ({exc})"
