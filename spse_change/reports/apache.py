@@ -103,7 +103,7 @@ class AccessLog:
     def check_file(self, path: Path) -> None:
         """Refuse a file that is no access log of this format (one line naming file:line)."""
         first_entry(path, lambda raw: self.pattern.match(raw.decode("utf-8", "replace")),
-                    "Apache access log", f"LogFormat {NICKNAMES.get(self.log_format, self.log_format)!r}")
+                    "an Apache access log", f"LogFormat {NICKNAMES.get(self.log_format, self.log_format)!r}")
 
     def read(self, path: Path) -> None:
         self.check_file(path)

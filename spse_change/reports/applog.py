@@ -149,7 +149,7 @@ class AppLog:
 
 def check_file(path: Path) -> None:
     """Refuse a file that is no SPSE application log (one line naming file:line)."""
-    first_entry(path, ENTRY.match, "SPSE application log", "lines like 'HH:mm:ss,SSS LEVEL ~ message'")
+    first_entry(path, ENTRY.match, "an SPSE application log", "lines like 'HH:mm:ss,SSS LEVEL ~ message'")
 
 
 def read_app_logs(paths: list[Path]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: the report is made on servers and in cron
 
 from matplotlib import pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 HOURS = [f"{h:02d}" for h in range(24)]
 
@@ -30,6 +31,7 @@ def hourly_bars(title: str, series: Mapping[str, Mapping[str, int]], ylabel: str
         ax.set_xlabel("jam", fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
         if len(series) > 1:
             ax.legend(fontsize=7, frameon=False, loc="upper left")

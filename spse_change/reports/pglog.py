@@ -137,7 +137,7 @@ def check_first_lines(path: Path, fmt: str, prefix: str) -> None:
     pattern = prefix_pattern(prefix)
     is_entry = {"stderr": pattern.match, "csv": CSV_START.match,
                 "jsonlog": lambda line: line.startswith(JSON_START)}[fmt]
-    first_entry(path, is_entry, f"PostgreSQL {fmt} log", EXPECTED[fmt].format(prefix=prefix))
+    first_entry(path, is_entry, f"a PostgreSQL {fmt} log", EXPECTED[fmt].format(prefix=prefix))
 
 
 def count_lines(path: Path, fmt: str, prefix: str) -> LineCheck:

@@ -61,11 +61,14 @@ class LineReader:
 
 
 def first_entry(path: Path, is_entry: Callable[[bytes], object], kind: str, expected: str) -> None:
-    """Refuse a file whose first non-blank line is no entry of `kind`: `file:line: …`, exit 2."""
+    """Refuse a file whose first non-blank line is no entry: `file:line: not KIND (expected …)`, exit 2.
+
+    `kind` carries its article: "a PostgreSQL stderr log", "an Apache access log".
+    """
     for number, line in LineReader(path):
         if not line.strip():
             continue
         if is_entry(line):
             return
-        raise SpseChangeError(f"{path}:{number}: not a {kind} (expected {expected})")
+        raise SpseChangeError(f"{path}:{number}: not {kind} (expected {expected})")
     # an empty log is a quiet day (or a fresh rotation), not a wrong file
