@@ -138,9 +138,6 @@ def build_section(request: DailyRequest, day: str, pg_format: str | None) -> dic
     if request.apache_logs:
         section["web"] = apache.read_access_logs(list(request.apache_logs), request.apache_format, day,
                                                  request.slow_ms)
-        if not section["web"]["response_time"]:
-            notes.append("Format log Apache tidak memuat %D atau %T: permintaan lambat tidak dapat "
-                         "dilaporkan.")
     section["error_types"] = _error_types(section)
     section["failed"] = _failed(section)
     section["hourly"] = _hourly(section, day)

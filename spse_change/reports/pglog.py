@@ -280,6 +280,9 @@ def summarise(data: dict[str, Any], top: int = 20) -> dict[str, Any]:
     for key, info in _merged(data.get("error_info")).items():
         level, _, message = key.partition(":  ")
         samples = info.get("error") or [""]
+        sample_level, sep, _ = (samples[0] or "").partition(":  ")
+        if sep:  # pgBadger files some LOG events ("database system was shut down") under ERROR
+            level = sample_level
         statements = [s for s in info.get("statement") or [] if s]
         errors.append({"level": level if message else "", "message": message or key,
                        "count": int(info.get("count") or 0), "sample": samples[0] or "",
