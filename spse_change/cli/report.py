@@ -10,10 +10,11 @@ from spse_change.errors import RC
 from spse_change.reports import pglog
 from spse_change.reports.apache import NICKNAMES, SLOW_MS
 from spse_change.reports.daily import DailyRequest, daily_report
+from spse_change.reports.monthly import MonthlyRequest, monthly_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    report = sub.add_parser("report", help="the SOP's reports: daily performance summary")
+    report = sub.add_parser("report", help="the SOP's reports: daily performance, monthly recap")
     kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True,
                                   parser_class=sub._parser_class)
     daily = kinds.add_parser(
@@ -43,6 +44,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_option(daily)
     daily.set_defaults(func=run_daily)
 
+    monthly = kinds.add_parser(
+        "monthly", help="Rekap Penanganan Permasalahan from the helpdesk's tickets",
+        description="Recap one month of helpdesk tickets (CSV or XLSX; columns in docs/report-monthly.md) "
+                    "by the SOP's three categories, priority and resolution time against targets, with "
+                    "the candidate changes (HTML and JSON under change_records/reports/monthly/MONTH/). "
+                    "Exit 0: written; 2: bad input (a ticket file that does not parse is named with its "
+                    "line; nothing is written).")
+    monthly.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to recap")
+    monthly.add_argument("--tickets", required=True, type=Path, metavar="FILE",
+                         help="the helpdesk's ticket export (CSV or XLSX)")
+    monthly.add_argument("--out", type=Path, metavar="DIR",
+                         help="write here instead of change_records/reports/monthly/MONTH/")
+    add_json_option(monthly)
+    monthly.set_defaults(func=run_monthly)
+
 
 def run_daily(args: argparse.Namespace) -> int:
     request = DailyRequest(project(args), tuple(args.pg_log), tuple(args.app_log), tuple(args.apache_log),
@@ -57,6 +73,20 @@ def run_daily(args: argparse.Namespace) -> int:
     print(f"{result.report['title']} {result.report['date']}: "
           f"{summary.get('findings', 0)} suggested change(s), "
           f"{summary.get('unreadable_lines', 0)} unreadable line(s)")
+    print(f"  {display_path(result.html_path)}")
+    print(f"  {display_path(result.json_path)}")
+    return RC.OK
+
+
+def run_monthly(args: argparse.Namespace) -> int:
+    result = monthly_report(MonthlyRequest(project(args), args.month, args.tickets, args.out))
+    if args.json:
+        print_json(result.report)
+        return RC.OK
+    r = result.report
+    counts = ", ".join(f"{c['label']} {c['tickets']}" for c in r["by_category"])
+    print(f"{r['title']} {r['month']}: {r['tickets']} ticket(s) ({counts}); "
+          f"{len(r['breaches'])} past target; {len(r['candidates'])} candidate change(s)")
     print(f"  {display_path(result.html_path)}")
     print(f"  {display_path(result.json_path)}")
     return RC.OK
