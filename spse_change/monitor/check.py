@@ -259,10 +259,10 @@ def _apache(h: HostFacts) -> Iterator[Finding]:
             yield Finding("APACHE-LOG", "ok", target, f"access log {mine[0]['path']} exists")
         text = formats.get(fmt, fmt)
         if RESPONSE_TIME.search(text):
-            yield Finding("APACHE-FORMAT", "ok", target, f"format '{fmt}' logs the response time")
+            yield Finding("APACHE-FORMAT", "ok", target, f"{target}: format '{fmt}' logs the response time")
         else:
             yield Finding("APACHE-FORMAT", "fail", target,
-                          f"format '{fmt}' has no %D or %T: slow requests cannot be reported")
+                          f"{target}: format '{fmt}' has no %D or %T: slow requests cannot be reported")
 
 
 CHECKS: tuple[CheckUnit, ...] = (
@@ -352,7 +352,9 @@ def check_monitoring(request: MonitorRequest, progress: ProgressHandler | None =
         baseline = store.load(f"{host}@latest")
         files = {task: list((res.results.get(task) or {}).get("files") or [])
                  for task in (TASK_APP, TASK_APACHE, TASK_PG)}
-        facts = HostFacts(host, tuple(baseline.get("groups") or ()), baseline["data"],
+        # the role runs each find only for its group: what ran tells the host's role
+        groups = tuple(g for g, task in (("spse_app", TASK_APP), ("spse_db", TASK_PG)) if task in res.results)
+        facts = HostFacts(host, groups, baseline["data"],
                           dict(baseline.get("incomplete") or {}), files, now, request.max_age_hours)
         result.hosts[host] = evaluate(facts)
     result.proposal = proposal(result)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import labctl
 import pytest
+import yaml
 from test_lab import https_get
 
 pytestmark = pytest.mark.lab
@@ -99,3 +100,56 @@ def test_daily_report_from_lab_logs(lab: labctl.Lab, tmp_path: Path) -> None:
     assert host["web"]["errors_5xx"] >= N and host["web"]["response_time"] is False
     html = next((tmp_path / "change_records" / "reports" / "daily" / day).glob("*.html")).read_text()
     assert "relation &#34;...&#34; does not exist" in html
+
+
+def monitor(lab: labctl.Lab, project: Path, *args: str) -> tuple[int, dict]:
+    proc = subprocess.run([str(SPSE_CHANGE), "--project", str(project), "monitor", "check",
+                           "-i", str(lab.inventory), "--json", *args],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.stdout.strip(), proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def marks(result: dict, host: str) -> dict[str, str]:
+    return {f"{f['check']}:{f['subject']}": f["severity"] for f in result["hosts"][host]}
+
+
+def test_monitor_check_names_logging_turned_off(lab: labctl.Lab, tmp_path: Path) -> None:
+    db = next(h for h in lab.hosts.values() if "spse_db" in h.groups and "spse_app" not in h.groups)
+    app = next(h for h in lab.hosts.values() if "spse_app" in h.groups and "spse_db" not in h.groups)
+    https_get(app.ip, "/eproc4/")  # the application log is written now
+    code, result = monitor(lab, tmp_path)
+    assert code == 1  # the lab's Apache logs `combined`: no response time, an SOP deviation
+    assert not result["failed"]
+    on_db = marks(result, db.name)
+    assert on_db["PG-DURATION:log_min_duration_statement"] == "ok"
+    assert on_db["PG-PREFIX:log_line_prefix"] == "ok"
+    assert [k for k, v in on_db.items() if k.startswith("PG-LOG:")] and "fail" not in on_db.values()
+    on_app = marks(result, app.name)
+    assert on_app["APP-LOG:spse"] == "ok"
+    assert on_app["APACHE-LOG:${APACHE_LOG_DIR}/spse_access.log"] == "ok"
+    assert on_app["APACHE-FORMAT:${APACHE_LOG_DIR}/spse_access.log"] == "fail"
+
+    psql = ["runuser", "-u", "postgres", "--", "psql", "-XAtc"]
+    db.exec([*psql, "ALTER SYSTEM SET log_min_duration_statement = -1"])
+    db.exec([*psql, "ALTER SYSTEM SET log_lock_waits = off"])
+    db.exec([*psql, "SELECT pg_reload_conf()"])
+    try:
+        plan = tmp_path / "aktifkan-log.yml"
+        code, result = monitor(lab, tmp_path, "-l", db.name, "--propose", str(plan))
+        assert code == 1
+        failing = [f for f in result["hosts"][db.name] if f["severity"] == "fail"]
+        assert [(f["check"], f["setting"]) for f in failing] == \
+            [("PG-DURATION", "log_min_duration_statement")]
+        assert "log_min_duration_statement = -1" in failing[0]["message"]
+        assert marks(result, db.name)["PG-LOCK-WAITS:log_lock_waits"] == "warn"
+        change = yaml.safe_load(plan.read_text())
+        assert change["hosts"] == db.name
+        assert change["settings"] == \
+            {"postgresql": {"log_lock_waits": "on", "log_min_duration_statement": "0"}}
+        assert set(change) == {"title", "reason", "hosts", "settings", "evaluation"}
+        assert change["evaluation"]["category"] == "Normal" and change["evaluation"]["rollback_plan"]
+    finally:
+        db.exec([*psql, "ALTER SYSTEM RESET log_min_duration_statement"])
+        db.exec([*psql, "ALTER SYSTEM RESET log_lock_waits"])
+        db.exec([*psql, "SELECT pg_reload_conf()"])
