@@ -220,7 +220,7 @@ def report_dir(project: Project, day: str) -> Path:
 
 
 def daily_report(request: DailyRequest) -> DailyResult:
-    """Build the report, then write its JSON and HTML (both or, on failure, neither is new)."""
+    """Build and render the report completely, then write its JSON and HTML, each atomically."""
     report = build_daily(request)
     out = request.out_dir or report_dir(request.project, report["date"])
     json_path, html_path = out / f"{BASENAME}.json", out / f"{BASENAME}.html"

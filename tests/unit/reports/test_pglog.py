@@ -122,3 +122,12 @@ def test_argv_is_a_list_with_the_day_and_no_shell() -> None:
     assert argv[argv.index("--begin") + 1] == "2026-11-27 00:00:00"
     assert argv[argv.index("--exclude-appname") + 1] == "spse-change"
     assert "--jobs" not in pglog.PgBadgerRun((), "csv", "", None, 4).argv([], Path("o"))
+
+
+@pytest.mark.parametrize("block", [5, 64, 1 << 20])
+def test_counting_by_blocks_keeps_line_numbers(tmp_path: Path, block: int) -> None:
+    good = b"2026-11-27 08:00:01 WIB [1]: user=a,db=b,app=c,client=d LOG:  x\n"
+    path = tmp_path / "p.log"
+    path.write_bytes(good + b"\tcontinued\n" + b"torn\n" + good * 3 + b"\n" + good + b"last torn")
+    check = pglog.count_lines(path, "stderr", LAB_PREFIX, block=block)
+    assert (check.lines, check.unreadable, check.examples) == (9, 3, [3, 7, 9])
