@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.unit.conftest import load_module_util
-
-discovery = load_module_util("spse_discovery")
+from ansible.module_utils import spse_discovery as discovery
 
 
 def make_tree(root: Path, files: list[str]) -> None:

@@ -1,17 +1,12 @@
 """Config-file parsers that run on the managed host (roles/spse_baseline/module_utils)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from ansible.module_utils import spse_config
 
-ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).with_name("fixtures")
-_spec = importlib.util.spec_from_file_location(
-    "spse_config", ROOT / "roles/spse_baseline/module_utils/spse_config.py")
-spse_config = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(spse_config)
 
 PATTERNS = ["db.pass", "*password*", "*passwd*", "*secret*", "*token*", "*.key.pass*", "*secrets"]
 KEY = b"k" * 32
@@ -27,6 +22,7 @@ CASES = {
     "sysctl": ("sysctl.conf", []),
     "limits": ("limits.conf", []),
     "crontab": ("crontab", ["Cr0nP4ss", "B4ckupS3cret", "T0k3nXYZ"]),
+    "shell_script": ("rc.local", ["RcL0calPw"]),
     "sshd_config": ("sshd_config", []),
     "chrony_conf": ("chrony.conf", []),
     "ntp_conf": ("ntp.conf", []),
@@ -64,21 +60,21 @@ def test_redactor_hash_format_and_keying(redactor):
 
     expected = hmac.new(KEY, b"S3cr3t!", hashlib.sha256).hexdigest()[:32]
     assert redactor.hash("S3cr3t!") == "secret:hmac-sha256:" + expected
-    assert redactor.hash_bytes(b"S3cr3t!") == redactor.hash("S3cr3t!")
+    assert redactor.MARKER_RE.fullmatch(redactor.hash("S3cr3t!"))
     assert redactor.hash("S3cr3t?") != redactor.hash("S3cr3t!")
     assert marker("S3cr3t!", b"x" * 32) != redactor.hash("S3cr3t!")
 
 
 def test_redactor_patterns_are_case_insensitive_globs(redactor):
-    assert redactor.is_secret("db.pass")
-    assert redactor.is_secret("application.secret")
-    assert redactor.is_secret("PGPASSWORD")
-    assert redactor.is_secret("ldapBindPasswd")
-    assert redactor.is_secret("radiussecrets")
-    assert not redactor.is_secret("db.user")
-    assert not redactor.is_secret("db.passive")
-    assert redactor.redact("db.user", "epns") == "epns"
-    assert redactor.redact("db.pass", "x") == redactor.hash("x")
+    assert redactor.is_secret_name("db.pass")
+    assert redactor.is_secret_name("application.secret")
+    assert redactor.is_secret_name("PGPASSWORD")
+    assert redactor.is_secret_name("ldapBindPasswd")
+    assert redactor.is_secret_name("radiussecrets")
+    assert not redactor.is_secret_name("db.user")
+    assert not redactor.is_secret_name("db.passive")
+    assert redactor.value("db.user", "epns") == "epns"
+    assert redactor.value("db.pass", "x") == redactor.hash("x")
 
 
 def test_redactor_refuses_an_empty_key():
@@ -338,6 +334,19 @@ def test_crontab(redactor):
 def test_crontab_entry_without_command(redactor):
     with pytest.raises(spse_config.ParseError):
         parse("crontab", redactor, "30 1 * * *\n")
+
+
+# -- shell_script
+
+
+def test_shell_script_keeps_commands_and_hashes_credentials(redactor):
+    assert parse("shell_script", redactor) == {"lines": [
+        "touch /var/lock/subsys/local",
+        "export JAVA_HOME=/usr/local/src/jdk1.8.0_202",
+        'su - appserv -c "/home/appserv/spse4/spse4 start"',
+        "PGPASSWORD=" + marker("RcL0calPw")
+        + " pg_dump -h 127.0.0.1 -U epns -Fc epns_prod > /var/backups/epns_prod.dump",
+    ]}
 
 
 # -- sshd_config
