@@ -70,3 +70,13 @@ def readlink(root, path):
     except (IOError, OSError):
         return None
     return target.replace(" (deleted)", "")
+
+
+def realpath(root, path):
+    # type: (str, str) -> str
+    """The host path with every symlink resolved, as seen on the host."""
+    real = os.path.realpath(under(root, path))
+    if root == "/":
+        return real
+    relative = os.path.relpath(real, os.path.realpath(root))
+    return "/" if relative == "." else "/" + relative
