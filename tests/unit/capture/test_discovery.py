@@ -142,8 +142,7 @@ def test_apache_server_from_its_command_line(tmp_path: Path, argv: list[str], ex
     process(tmp_path, 70, argv)
     process(tmp_path, 71, argv)
     server = discovery.apache_server(str(tmp_path))
-    assert (server["server_root"], server["config_file"], server["found_by"]) == expected + (
-        "running server",)
+    assert (server["server_root"], server["config_file"], server["found_by"]) == (*expected, "running server")
 
 
 def test_no_apache_running(tmp_path: Path) -> None:
