@@ -30,7 +30,15 @@ from ansible.module_utils import spse_discovery as discovery
 from ansible.module_utils import spse_hardware, spse_postgres, spse_software
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.spse_config import PARSERS, ParseError, directive_values
-from ansible.module_utils.spse_host import processes, read_text, read_value, readlink, realpath, under
+from ansible.module_utils.spse_host import (
+    processes,
+    read_text,
+    read_value,
+    readlink,
+    realpath,
+    trusted,
+    under,
+)
 
 # Init scripts of the SPSE stack that name no DAEMON= (their `status` runs Perl or apachectl).
 KNOWN_DAEMONS = (
@@ -351,8 +359,9 @@ def psql(ctx, cluster, dbname, sql):
 def _psql_binary(ctx, bin_dir):
     """The psql beside the running server, else the newest installed: the real binary, not
     Debian's pg_wrapper (a Perl script that costs a start-up each call)."""
-    if bin_dir and os.path.isfile(ctx.path(os.path.join(bin_dir, "psql"))):
-        return os.path.join(bin_dir, "psql")
+    beside = os.path.join(bin_dir or "/nonexistent", "psql")
+    if os.path.isfile(ctx.path(beside)) and trusted(ctx.root, beside):
+        return beside
     real = sorted(ctx.layout.glob("/usr/lib/postgresql/*/bin/psql")
                   + ctx.layout.glob("/usr/pgsql-*/bin/psql"),
                   key=lambda p: [int(n) for n in re.findall(r"\d+", p)])
@@ -393,7 +402,11 @@ class Instances(Collector):
 
 class Config(Collector):
     """Every file worth recording, parsed where the kind is known, following what includes what
-    (Apache's Include, PostgreSQL's include*), each real file once."""
+    (Apache's Include, PostgreSQL's include*), each real file once.
+
+    An include is followed only to a file the including file's owner could read: the capture
+    reads as root, and a postgres-owned postgresql.conf must not make it parse root's files.
+    """
 
     name = "config"
     requires = ("postgresql", "apache", "instances")
@@ -413,7 +426,9 @@ class Config(Collector):
             if entry is None:
                 continue
             files[path] = entry
-            queue.extend(self._included(ctx, path, entry))
+            owner = os.stat(real).st_uid
+            queue.extend((target, kind) for target, kind in self._included(ctx, path, entry)
+                         if _readable_by(ctx.path(target), owner))
         for path in self._private_keys(ctx, files):
             if path not in files and os.path.isfile(ctx.path(path)):
                 entry = self._entry(ctx, path, "private_key")
@@ -649,12 +664,12 @@ class Spse(Collector):
         if not home:
             return None
         known = (jdks.get(home) or {}).get("version")
-        if known:
-            return known
         java = os.path.join(home, "bin", "java")
-        if not os.path.isfile(ctx.path(java)):
-            return None
-        _rc, out, err = ctx.run([java, "-version"])  # a JVM start-up: only when no release file
+        # Only a JDK in the system's own places is run (a JVM start-up, when it has no release
+        # file): the start script that named ``home`` is the application user's to write.
+        if known or home not in jdks or not trusted(ctx.root, java):
+            return known
+        _rc, out, err = ctx.run([java, "-version"])
         match = re.search(r'version "([^"]+)"', out + err)
         return match.group(1) if match else None
 
@@ -732,6 +747,15 @@ def collect_all(ctx, collectors=COLLECTORS):
     parallel(work, check_order(collectors))
     return {"data": ctx.data, "incomplete": ctx.incomplete, "measurements": ctx.measurements,
             "discovery": ctx.discovery}
+
+
+def _readable_by(path, uid):
+    """Whether user ``uid`` may read the file by its owner or other bits (group left out)."""
+    try:
+        st = os.stat(path)
+    except (IOError, OSError):
+        return False
+    return uid in (0, st.st_uid) or bool(st.st_mode & 0o004)
 
 
 def parallel(func, items):

@@ -15,7 +15,7 @@ import glob
 import os
 import re
 
-from ansible.module_utils.spse_host import listdir, processes, read_text, readlink, realpath, under
+from ansible.module_utils.spse_host import listdir, processes, read_text, readlink, realpath, trusted, under
 
 RUNNING = "running server"
 LAYOUT = "layout"
@@ -164,6 +164,9 @@ def _environ(root, pid, name):
 def postmasters(root="/"):
     """Each running PostgreSQL cluster, from the process table: one dict per data folder.
 
+    Only processes of a trusted binary (``spse_host.trusted``) count: anyone can start a process
+    named ``postgres``.
+
     ``{pid, bin_dir, data_directory, port, socket_dir, config_file, hba_file}``; port and socket folder
     come from the cluster's ``postmaster.pid`` (what it really listens on), else from ``-p``
     (else 5432). Backends rewrite their command line (``postgres: checkpointer``), so only the
@@ -172,6 +175,9 @@ def postmasters(root="/"):
     clusters = {}
     for pid, argv in processes(root):
         if os.path.basename(argv[0]) not in POSTMASTER_NAMES:
+            continue
+        exe = readlink(root, "/proc/%d/exe" % pid)
+        if not exe or not trusted(root, exe):
             continue
         data_dir = _option(argv, "-D") or _environ(root, pid, "PGDATA")
         if not data_dir:
@@ -187,9 +193,8 @@ def postmasters(root="/"):
             given = _option(argv, "-p")
             port = given if given and given.isdigit() else "5432"
         socket_dir = pid_file[4].strip() if len(pid_file) > 4 else ""
-        exe = readlink(root, "/proc/%d/exe" % pid) or argv[0]
         clusters[data_dir] = {
-            "pid": pid, "bin_dir": os.path.dirname(exe) if exe.startswith("/") else None,
+            "pid": pid, "bin_dir": os.path.dirname(exe),
             "data_directory": data_dir, "port": port,
             "socket_dir": socket_dir if socket_dir.startswith("/") else None,
             # PostgreSQL's own defaults; the server's answer replaces them when psql can ask
@@ -213,17 +218,17 @@ def apache_server(root="/"):
     """{server_root, config_file, found_by} of the running Apache (its first process), or None.
 
     ``-d`` and ``-f`` on its command line win over the binary's compiled-in defaults; a relative
-    config file is relative to the server root, as in httpd.
+    config file is relative to the server root, as in httpd. A config file that is not
+    ``trusted`` is not followed: the capture reads what it includes as root.
     """
     for _pid, argv in processes(root):
         name = os.path.basename(argv[0])
         if name not in APACHE_DEFAULTS:
             continue
         server_root = _option(argv, "-d") or APACHE_DEFAULTS[name][0]
-        config_file = _option(argv, "-f") or APACHE_DEFAULTS[name][1]
-        return {"server_root": server_root,
-                "config_file": os.path.join(server_root, config_file),
-                "found_by": RUNNING}
+        config_file = os.path.join(server_root, _option(argv, "-f") or APACHE_DEFAULTS[name][1])
+        if trusted(root, config_file):
+            return {"server_root": server_root, "config_file": config_file, "found_by": RUNNING}
     return None
 
 

@@ -80,3 +80,21 @@ def realpath(root, path):
         return real
     relative = os.path.relpath(real, os.path.realpath(root))
     return "/" if relative == "." else "/" + relative
+
+
+def trusted(root, path):
+    # type: (str, str) -> bool
+    """Whether only root (or this process's own user) can change the file and its folder.
+
+    What the capture runs (psql beside a postmaster) or follows as root (Apache's includes) must
+    pass this: a user able to start a process or write a config file must not steer root into
+    running their program or reading root's files.
+    """
+    for part in (path, os.path.dirname(path)):
+        try:
+            st = os.stat(under(root, part))
+        except (IOError, OSError):
+            return False
+        if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
+            return False
+    return True

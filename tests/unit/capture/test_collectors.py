@@ -137,7 +137,7 @@ def test_rpm_packages_parsed() -> None:
 
 def two_clusters(tmp_path: Path) -> Path:
     make_tree(tmp_path, {
-        "/usr/pgsql-10/bin/psql": "",
+        "/usr/pgsql-10/bin/psql": "", "/usr/pgsql-10/bin/postgres": "", "/usr/pgsql-12/bin/postgres": "",
         "/var/lib/pgsql/10/data/postmaster.pid":
             "811\n/var/lib/pgsql/10/data\n1\n5432\n/var/run/postgresql\n",
         "/var/lib/pgsql/12/data/postmaster.pid": "911\n/var/lib/pgsql/12/data\n1\n5433\n/tmp\n",
@@ -292,6 +292,24 @@ def test_config_follows_includes_and_hashes_what_may_hold_secrets(tmp_path: Path
     assert "sha256" in files["/etc/httpd/conf.d/spse.conf"]
     assert "RcPw" not in json.dumps(files)
     assert ctx.incomplete == {}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give files to another user")
+def test_includes_are_followed_only_to_files_the_including_owner_could_read(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, {
+        "/var/lib/pgsql/10/data/postgresql.conf": "include '/etc/shared.conf'\ninclude '/root/secret.conf'\n",
+        "/var/lib/pgsql/10/data/pg_hba.conf": "local all all peer\n",
+        "/etc/shared.conf": "work_mem = 4MB\n",
+        "/root/secret.conf": "api_url = 'https://admin:hunter2@example'\n",
+    })
+    os.chown(tmp_path / "var/lib/pgsql/10/data/postgresql.conf", 26, 26)  # postgres on EL
+    (tmp_path / "root/secret.conf").chmod(0o600)
+    ctx = context(root)
+    ctx.layout = collectors.discovery.RhelLayout(root)
+    ctx.found = {"instances": {}, "apache": None, "postgresql": ctx.layout.pg_clusters()}
+    collectors.run_one(ctx, collectors.Config)
+    assert "/etc/shared.conf" in ctx.data["config"]
+    assert "/root/secret.conf" not in ctx.data["config"]
 
 
 # -- SPSE

@@ -90,6 +90,7 @@ def test_inventory_overrides_win_over_the_layout(tmp_path: Path) -> None:
 
 def test_postmasters_from_proc_and_postmaster_pid(tmp_path: Path) -> None:
     make_tree(tmp_path, {
+        "/usr/pgsql-10/bin/postgres": "", "/usr/lib/postgresql/15/bin/postgres": "",
         # PGDG on CentOS 7: postmaster -D, port and socket folder only in postmaster.pid
         "/var/lib/pgsql/10/data/postmaster.pid":
             "811\n/var/lib/pgsql/10/data\n1700000000\n5433\n/var/run/postgresql\n*\n  5433001\n",
@@ -120,10 +121,21 @@ def test_postmasters_from_proc_and_postmaster_pid(tmp_path: Path) -> None:
 
 
 def test_postmaster_without_pid_file_relative_data_and_pgdata(tmp_path: Path) -> None:
-    process(tmp_path, 10, ["postgres", "-D", "data", "-p", "6543"], cwd="/srv/pg")
-    process(tmp_path, 20, ["/usr/bin/postmaster"], environ={"PGDATA": "/var/lib/pgsql/data"})
+    make_tree(tmp_path, {"/usr/bin/postgres": "", "/usr/bin/postmaster": ""})
+    process(tmp_path, 10, ["postgres", "-D", "data", "-p", "6543"], exe="/usr/bin/postgres", cwd="/srv/pg")
+    process(tmp_path, 20, ["/usr/bin/postmaster"], exe="/usr/bin/postmaster",
+            environ={"PGDATA": "/var/lib/pgsql/data"})
     found = {c["data_directory"]: c["port"] for c in discovery.postmasters(str(tmp_path))}
     assert found == {"/srv/pg/data": "6543", "/var/lib/pgsql/data": "5432"}
+
+
+@pytest.mark.parametrize("writable", ["/home/eve/bin/postgres", "/home/eve/bin"])
+def test_a_postmaster_of_a_binary_others_can_change_is_ignored(tmp_path: Path, writable: str) -> None:
+    """Anyone can start a process named postgres; root must not run the psql beside it."""
+    make_tree(tmp_path, {"/home/eve/bin/postgres": "", "/home/eve/bin/psql": ""})
+    (tmp_path / writable.lstrip("/")).chmod(0o777)
+    process(tmp_path, 30, ["postgres", "-D", "/home/eve/data"], exe="/home/eve/bin/postgres")
+    assert discovery.postmasters(str(tmp_path)) == []
 
 
 # -- running Apache
@@ -138,6 +150,7 @@ def test_postmaster_without_pid_file_relative_data_and_pgdata(tmp_path: Path) ->
     (["/usr/sbin/httpd", "-f", "/opt/web/main.conf"], ("/etc/httpd", "/opt/web/main.conf")),
 ])
 def test_apache_server_from_its_command_line(tmp_path: Path, argv: list[str], expected: tuple) -> None:
+    make_tree(tmp_path, [expected[1]])
     process(tmp_path, 5, ["/sbin/init"])
     process(tmp_path, 70, argv)
     process(tmp_path, 71, argv)
@@ -147,6 +160,13 @@ def test_apache_server_from_its_command_line(tmp_path: Path, argv: list[str], ex
 
 def test_no_apache_running(tmp_path: Path) -> None:
     process(tmp_path, 5, ["/sbin/init"])
+    assert discovery.apache_server(str(tmp_path)) is None
+
+
+def test_apache_config_that_others_can_change_is_not_followed(tmp_path: Path) -> None:
+    make_tree(tmp_path, ["/tmp/evil.conf"])
+    (tmp_path / "tmp/evil.conf").chmod(0o666)
+    process(tmp_path, 70, ["/usr/sbin/apache2", "-f", "/tmp/evil.conf"])
     assert discovery.apache_server(str(tmp_path)) is None
 
 
