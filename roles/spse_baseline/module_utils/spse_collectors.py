@@ -69,13 +69,13 @@ class Context:
         self.measurements = {}
         self.discovery = {}
 
-    def run(self, args, data=None):
-        # type: (list, object) -> tuple
+    def run(self, args):
+        # type: (list) -> tuple
         """(rc, out, err) of an argument list (never a shell line), output as text."""
         # handle_exceptions=False: a program that cannot start raises here (and its category is
         # incomplete) instead of fail_json ending a thread after printing a second result.
         rc, out, err = self.module.run_command(
-            args, data=data, cwd="/", environ_update={"LC_ALL": "C"}, expand_user_and_vars=False,
+            args, cwd="/", environ_update={"LC_ALL": "C"}, expand_user_and_vars=False,
             handle_exceptions=False)
         return rc, to_text(out, errors="surrogate_or_replace"), to_text(err, errors="surrogate_or_replace")
 
@@ -565,6 +565,8 @@ class Database(Collector):
 
     def _cluster(self, ctx, key, cluster):
         if cluster["found_by"] != discovery.RUNNING:
+            if os.geteuid() != 0:  # another user's process table entries are not readable
+                raise RuntimeError("needs become (root) to find and query the running PostgreSQL")
             raise RuntimeError("PostgreSQL is not running (its files were found by %s)"
                                % cluster["found_by"])
         if "error" in cluster:
@@ -694,7 +696,6 @@ class Spse(Collector):
 
 COLLECTORS = (Packages, Services, Ports, Hardware, Os, Postgresql, Apache, Instances, Config,
               Database, Spse)
-DATA_CATEGORIES = tuple(c.name for c in COLLECTORS if c.fills_data)
 
 
 def check_order(collectors):

@@ -37,10 +37,10 @@ class FakeModule:
         assert not required, "required=True would fail_json inside a thread"
         return self.bins.get(name)
 
-    def run_command(self, args, data=None, **kwargs):
+    def run_command(self, args, **kwargs):
         assert kwargs["expand_user_and_vars"] is False  # "$HOME" in a name stays as it is
         assert kwargs["handle_exceptions"] is False
-        self.calls.append((list(args), data))
+        self.calls.append((list(args), kwargs.get("data")))
         return self.respond(list(args))
 
 
@@ -58,7 +58,7 @@ def test_registry_runs_each_collector_after_what_it_requires() -> None:
     assert len(set(names)) == len(names) == len(collectors.COLLECTORS)
     for cls in ordered:
         assert all(names.index(need) < names.index(cls.name) for need in cls.requires)
-    assert sorted(collectors.DATA_CATEGORIES) == [
+    assert sorted(c.name for c in collectors.COLLECTORS if c.fills_data) == [
         "config", "database", "hardware", "os", "packages", "ports", "services", "spse"]
 
 
@@ -228,7 +228,13 @@ def test_every_psql_is_an_argument_list_with_no_script(
                                     args[-1], socket)
 
 
-def test_stopped_postgresql_is_incomplete_never_empty_and_clean(tmp_path: Path) -> None:
+@pytest.mark.parametrize("euid, reason", [
+    (0, "PostgreSQL is not running (its files were found by layout)"),
+    (1000, "needs become (root) to find and query the running PostgreSQL"),
+])
+def test_stopped_postgresql_is_incomplete_never_empty_and_clean(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, euid: int, reason: str) -> None:
+    monkeypatch.setattr(collectors.os, "geteuid", lambda: euid)
     root = make_tree(tmp_path, {"/etc/redhat-release": "CentOS Linux release 7.9.2009 (Core)\n",
                                 "/var/lib/pgsql/10/data/postgresql.conf": "port = 5433\n",
                                 "/proc/1/cmdline": "/sbin/init\0"})
@@ -238,7 +244,7 @@ def test_stopped_postgresql_is_incomplete_never_empty_and_clean(tmp_path: Path) 
     collectors.run_one(ctx, collectors.Database)
     assert ctx.module.calls == []
     assert ctx.data["database"] == {}
-    assert ctx.incomplete == {"database": "PostgreSQL is not running (its files were found by layout)"}
+    assert ctx.incomplete == {"database": reason}
     assert ctx.discovery["postgresql"]["5433"]["found_by"] == "layout"
 
 
