@@ -28,7 +28,6 @@ import threading
 
 from ansible.module_utils import spse_discovery as discovery
 from ansible.module_utils import spse_hardware, spse_postgres, spse_software
-from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.spse_config import PARSERS, ParseError, directive_values
 from ansible.module_utils.spse_host import (
     processes,
@@ -74,10 +73,12 @@ class Context:
         """(rc, out, err) of an argument list (never a shell line), output as text."""
         # handle_exceptions=False: a program that cannot start raises here (and its category is
         # incomplete) instead of fail_json ending a thread after printing a second result.
+        # Bytes out, decoded here: undecodable bytes become U+FFFD on every Python, never
+        # surrogates that the controller could not write back out.
         rc, out, err = self.module.run_command(
             args, cwd="/", environ_update={"LC_ALL": "C"}, expand_user_and_vars=False,
-            handle_exceptions=False)
-        return rc, to_text(out, errors="surrogate_or_replace"), to_text(err, errors="surrogate_or_replace")
+            handle_exceptions=False, encoding=None)
+        return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
     def path(self, path):
         """Where a host path is for this process (the same, but under ``root`` in tests)."""

@@ -40,8 +40,10 @@ class FakeModule:
     def run_command(self, args, **kwargs):
         assert kwargs["expand_user_and_vars"] is False  # "$HOME" in a name stays as it is
         assert kwargs["handle_exceptions"] is False
+        assert kwargs["encoding"] is None  # bytes, decoded by the collector
         self.calls.append((list(args), kwargs.get("data")))
-        return self.respond(list(args))
+        rc, out, err = self.respond(list(args))
+        return rc, *(text if isinstance(text, bytes) else text.encode() for text in (out, err))
 
 
 def context(root: Path | str = "/", **kwargs) -> collectors.Context:
@@ -130,6 +132,13 @@ def test_rpm_packages_parsed() -> None:
     collectors.run_one(ctx, collectors.Packages)
     assert ctx.data["packages"] == {"postgresql10-server": "10.23-1PGDG.rhel7"}
     assert ctx.module.calls[0][0][0] == "/bin/rpm"
+
+
+def test_command_output_that_is_not_utf8_is_replaced_not_carried_as_surrogates() -> None:
+    line = b'tcp LISTEN 0 128 0.0.0.0:443 0.0.0.0:* users:(("\xffhttpd",pid=7,fd=4))\n'
+    ctx = context(bins={"ss": "/usr/sbin/ss"}, respond=lambda args: (0, line, b""))
+    collectors.run_one(ctx, collectors.Ports)
+    assert ctx.data["ports"] == {"tcp/0.0.0.0:443": {"process": "\ufffdhttpd"}}
 
 
 # -- PostgreSQL: discovery from the running servers, then the database categories
