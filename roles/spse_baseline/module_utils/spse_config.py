@@ -40,7 +40,7 @@ class Redactor:
 
     PREFIX = "secret:hmac-sha256:"
     MARKER_RE = re.compile(r"secret:hmac-sha256:[0-9a-f]{32}")
-    # ``NAME=value`` inside a command line whose name says secret (``PGPASSWORD=…``, ``--token=…``)
+    # ``NAME=value`` inside a command line whose name says secret (``PGPASSWORD=...``, ``--token=...``)
     _INLINE_SECRET = re.compile(r"(?i)(\w*(?:pass|secret|token)\w*)=('[^']*'|\"[^\"]*\"|\S+)")
 
     def __init__(self, key, patterns):
@@ -391,7 +391,7 @@ class Crontab(Parser):
 
     ``{"env": {NAME: value}, "entries": [line, ...]}``: entries whitespace-normalised in file
     order (several may be identical).  Secret env values are hashed; command lines go through the
-    scrubber's line rules (``PGPASSWORD=…`` assignments, credential flags, URLs).
+    scrubber's line rules (``PGPASSWORD=...`` assignments, credential flags, URLs).
     """
 
     kind = "crontab"
@@ -427,7 +427,7 @@ class ShellScript(Parser):
     """Boot and start scripts (``/etc/rc.d/rc.local``, an SPSE instance's ``spse4``).
 
     ``{"lines": [line, ...]}``: the script's command lines in order, continuations joined, through
-    the scrubber's line rules, since they may carry credentials (``PGPASSWORD=…``, ``-p…``).
+    the scrubber's line rules, since they may carry credentials (``PGPASSWORD=...``, ``-p...``).
     """
 
     kind = "shell_script"
@@ -443,7 +443,7 @@ class SshdConfig(Parser):
     """``/etc/ssh/sshd_config`` and ``sshd_config.d``: ``{keyword: [args, ...]}``.
 
     Keywords lowercased; always lists in file order, since several keywords repeat (``Port``,
-    ``HostKey``, ``AllowUsers``…) and for the others sshd uses the first value.  A ``Match``
+    ``HostKey``, ``AllowUsers``...) and for the others sshd uses the first value.  A ``Match``
     block becomes a nested dict ``"match <criteria>"`` holding the keywords up to the next
     ``Match``.  ``PasswordAuthentication`` and ``PermitEmptyPasswords`` are hardening facts, not
     secrets, though ``*password*`` matches them.

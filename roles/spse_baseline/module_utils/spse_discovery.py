@@ -295,7 +295,7 @@ _JAVA_BIN = re.compile(r"(/[^\"'\s;:$`]+)/bin/java(?=[\"'\s;]|$)")
 
 def script_java_home(lines):
     """The Java home a start script sets: its ``JAVA_HOME=``, else a ``PATH=`` whose first entry
-    is a ``…/bin``, else a literal ``…/bin/java`` it runs; None when it leaves Java to PATH.
+    is a ``.../bin``, else a literal ``.../bin/java`` it runs; None when it leaves Java to PATH.
     Only literal absolute paths count: nothing is expanded or run."""
     for pattern in (_JAVA_HOME, _PATH_BIN, _JAVA_BIN):
         for line in lines:

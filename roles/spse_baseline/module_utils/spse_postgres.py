@@ -86,7 +86,7 @@ def url_port(url):
 def spse_ports(play_confs):
     # type: (list) -> list
     """Ports of the databases the SPSE instances use, from their parsed application.conf
-    (``db.url``, newer builds' ``db=postgres://…``, also behind a ``%prod.`` prefix)."""
+    (``db.url``, newer builds' ``db=postgres://...``, also behind a ``%prod.`` prefix)."""
     ports = []
     for keys in play_confs:
         for key, value in sorted(keys.items()):

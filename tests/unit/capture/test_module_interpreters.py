@@ -42,6 +42,14 @@ def reference() -> dict:
     return capture(sys.executable)
 
 
+def test_role_sources_are_ascii() -> None:
+    """Python 2 refuses a source file with non-ASCII bytes and no coding line (vermin does not
+    say so, and AnsiballZ's zip hides it until a host runs the files unzipped)."""
+    for path in sorted(ROLE.rglob("*.py")):
+        text = path.read_bytes()
+        assert text.isascii() or b"coding: utf-8" in text.split(b"\n", 2)[1], path
+
+
 def interpreter(name: str) -> str | None:
     """A working ``name`` on PATH or among pyenv's versions (whose shims need a version set)."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
