@@ -73,6 +73,19 @@ options:
 author: spse-change
 """
 
+RETURN = r"""
+spse_baseline_json:
+  description:
+    - One JSON string (Ansible walks one value instead of thousands) holding
+      C(data) (hardware, os, packages, services, ports, config, database, spse,
+      and C(database_<port>) for each further PostgreSQL cluster),
+      C(incomplete) (category or C(category:subkey) to the reason it is missing),
+      C(measurements) (sizes, not compared), C(discovery) (how each path was
+      found, not compared) and C(groups) (the inventory groups given, sorted).
+  returned: always
+  type: str
+"""
+
 import json
 
 from ansible.module_utils.basic import AnsibleModule
