@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
-import glob
 import grp
 import hashlib
 import hmac
@@ -30,6 +29,7 @@ from ansible.module_utils import spse_discovery as discovery
 from ansible.module_utils import spse_hardware, spse_postgres, spse_software
 from ansible.module_utils.spse_config import PARSERS, ParseError, directive_values
 from ansible.module_utils.spse_host import (
+    listdir,
     processes,
     read_text,
     read_value,
@@ -217,7 +217,7 @@ class Services(Collector):
 class SystemdServices(Services):
     @classmethod
     def probe(cls, ctx):
-        return os.path.isdir("/run/systemd/system") and bool(ctx.bin("systemctl"))
+        return os.path.isdir(ctx.path("/run/systemd/system")) and bool(ctx.bin("systemctl"))
 
     def collect(self, ctx):
         ctl = ctx.bin("systemctl")
@@ -239,26 +239,31 @@ class SysvServices(Services):
 
     @classmethod
     def probe(cls, ctx):
-        return os.path.isdir("/etc/init.d")
+        return os.path.isdir(ctx.path("/etc/init.d"))
 
     def collect(self, ctx):
         if os.geteuid() != 0:
             raise RuntimeError("needs become (root) to see which daemons run")
         links = set()
         for level in "2345":
-            for path in glob.glob("/etc/rc%s.d/S*" % level) + glob.glob("/etc/rc.d/rc%s.d/S*" % level):
+            for path in ctx.layout.glob("/etc/rc%s.d/S*" % level) + ctx.layout.glob(
+                    "/etc/rc.d/rc%s.d/S*" % level):
                 links.add(re.sub(r"^S\d+", "", os.path.basename(path)))
-        executables = set(readlink(ctx.root, "/proc/%d/exe" % pid) for pid, _argv in processes(ctx.root))
+        # A daemon by its binary and by the name it was started as (/usr/sbin/httpd may be a link).
+        executables = set()
+        for pid, argv in processes(ctx.root):
+            executables.update([readlink(ctx.root, "/proc/%d/exe" % pid), argv[0]])
         result = {}
-        for name in sorted(os.listdir("/etc/init.d")):
+        for name in listdir(ctx.root, "/etc/init.d"):
             path = os.path.join("/etc/init.d", name)
-            if name in self.SKIP or name.startswith(".") or not os.access(path, os.X_OK):
+            if name in self.SKIP or name.startswith(".") or not os.access(ctx.path(path), os.X_OK):
                 continue
             declared = spse_software.lsb_daemon(read_text(ctx.root, path, ""))
             daemons = [declared] if declared else [
                 exe for pattern, exe in KNOWN_DAEMONS if fnmatch.fnmatch(name, pattern)]
             if daemons:
-                running = any(fnmatch.fnmatch(exe, d) for d in daemons for exe in executables if exe)
+                running = any(fnmatch.fnmatch(exe, d) for d in daemons for exe in executables
+                              if exe and exe.startswith("/"))
             else:  # what `service --status-all` decides: exit 0 and something said
                 rc, out, err = ctx.run([path, "status"])
                 running = rc == 0 and bool(out.strip()) and "usage:" not in (out + err).lower()

@@ -134,6 +134,31 @@ def test_rpm_packages_parsed() -> None:
     assert ctx.module.calls[0][0][0] == "/bin/rpm"
 
 
+def test_sysv_services_by_daemon_started_name_or_status(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collectors.os, "geteuid", lambda: 0)
+    root = make_tree(tmp_path, {
+        "/etc/init.d/httpd": "HTTPD=/usr/sbin/httpd\n",  # EL's script names no DAEMON=
+        "/etc/init.d/cron": "DAEMON=/usr/sbin/cron\n",
+        "/etc/init.d/spse-watch": "echo\n",  # no daemon named: its own status decides
+        "/etc/init.d/README": "",
+        "/etc/rc2.d/S01httpd": "", "/etc/rc.d/rc3.d/S90spse-watch": "",
+    })
+    for script in ("httpd", "cron", "spse-watch", "README"):
+        (tmp_path / "etc/init.d" / script).chmod(0o755)
+    # the legacy lab's /usr/sbin/httpd is a link to apache2: the name it was started as counts
+    process(tmp_path, 70, ["/usr/sbin/httpd", "-k", "start"], exe="/usr/sbin/apache2")
+    ctx = context(root, respond=lambda args: (0, "spse-watch is running\n", ""))
+    assert type(collectors.Services.select(ctx)).__name__ == "SysvServices"
+    collectors.run_one(ctx, collectors.Services)
+    assert ctx.data["services"] == {
+        "httpd": {"state": "running", "enabled": True},
+        "cron": {"state": "stopped", "enabled": False},
+        "spse-watch": {"state": "running", "enabled": True},
+    }
+    assert [args for args, _stdin in ctx.module.calls] == [["/etc/init.d/spse-watch", "status"]]
+
+
 def test_command_output_that_is_not_utf8_is_replaced_not_carried_as_surrogates() -> None:
     line = b'tcp LISTEN 0 128 0.0.0.0:443 0.0.0.0:* users:(("\xffhttpd",pid=7,fd=4))\n'
     ctx = context(bins={"ss": "/usr/sbin/ss"}, respond=lambda args: (0, line, b""))
