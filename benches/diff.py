@@ -76,8 +76,9 @@ def build(seed: int, packages: int, services: int, files: int, keys_per_file: in
                                          "http_path": "/eproc4", "mode": "prod"}},
                  "file_stores": {"/home/file/file_prod": {"mount": "/home"}}},
     }
-    return {"schema": "spse-change/baseline/1", "id": f"h{seed}-old", "host": f"h{seed}",
-            "captured_at": "2026-11-28T06:24:00Z", "incomplete": {}, "data": data}
+    return {"schema": "spse-change/baseline/2", "id": f"h{seed}-old", "host": f"h{seed}",
+            "captured_at": "2026-11-28T06:24:00Z", "groups": ["spse_app", "spse_db"],
+            "incomplete": {}, "discovery": {}, "data": data}
 
 
 def _edits(data: dict[str, Any], rng: random.Random) -> list[Callable[[], None]]:

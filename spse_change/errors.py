@@ -12,8 +12,11 @@ class RC:
 
     OK = 0
     CHANGES = 1  # differences found, drift, or some hosts failed
-    USER_ERROR = 2  # bad input: file, field, host, reference
+    USER_ERROR = 2  # bad input: file, field, host, reference; nothing to check; unwritable folder
     BUG = 3
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    TERMINATED = 143  # 128 + SIGTERM
+    BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), said nowhere
 
 
 class SpseChangeError(Exception):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spse_change.errors import SpseChangeError
-from spse_change.store.files import write_atomic
+from spse_change.store.files import locked, write_atomic, writing
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
 KEY_FILE_ENV = "SPSE_CHANGE_HMAC_KEY_FILE"
@@ -51,14 +51,18 @@ class Project:
     def hmac_key_file(self) -> Path:
         """The per-installation key for secret hashes: created once, mode 0600, never printed.
 
+        Created under the state folder's lock: two captures starting at once
+        end with one key, not two hosts hashed with different keys.
+
         Only its path travels (as an environment variable); Ansible reads it
         on the controller and hands it to the module as a no_log argument.
         An inventory may instead supply a vaulted `spse_change_hmac_key`.
         """
         path = self.state_dir / "hmac.key"
         if not path.exists():
-            self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_atomic(path, secrets.token_hex(32), mode=0o600)
+            with writing(path), locked(self.state_dir):
+                if not path.exists():  # another process may have made it while we waited
+                    write_atomic(path, secrets.token_hex(32), mode=0o600)
         if path.stat().st_mode & 0o077:
             raise SpseChangeError(f"{path}: key file must not be readable by others (chmod 600)")
         return path

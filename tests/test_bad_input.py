@@ -17,13 +17,19 @@ def capture(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
                            "capture", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_malformed_inventory_names_file_and_line(tmp_path: Path) -> None:
-    bad = tmp_path / "hosts.yml"
-    bad.write_text("all:\n  hosts:\n    app1: [\n")
+@pytest.mark.parametrize("name, text, where", [
+    ("hosts.yml", "all:\n  hosts:\n    app1: [\n", "hosts.yml:4:1: did not find expected node content"),
+    ("hosts.ini", "[spse_app]\napp1 ansible_host\n",
+     "hosts.ini:2: Expected key=value host variable assignment, got: ansible_host"),
+])
+def test_malformed_inventory_names_file_and_line(tmp_path: Path, name: str, text: str,
+                                                 where: str) -> None:
+    bad = tmp_path / name
+    bad.write_text(text)
     proc = capture(tmp_path, "-i", str(bad))
     assert proc.returncode == 2
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("spse-change: ") and f"{bad}:4" in last
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"spse-change: Completely failed to parse inventory source {tmp_path}/{where}")
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "change_records").exists()
 

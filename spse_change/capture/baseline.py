@@ -1,20 +1,28 @@
 """Capture baselines: run the baseline playbook once, store one baseline per host.
 
 inventory → runner → role (one module run per host, secrets hashed there)
-→ envelope → store. A host that fails does not stop the others.
+→ envelope → store. Each host is stored or reported on its own: a host that
+fails, has a name the store refuses, or returns a result that does not parse
+does not stop the others.
+
+A run stopped by SIGINT/SIGTERM stores the hosts that had finished (their
+baselines are whole) and names the others as unfinished; nothing is stored
+for an unfinished host.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from spse_change.errors import SpseChangeError
 from spse_change.project import KEY_FILE_ENV, Project
-from spse_change.runner.playbook import PlaybookRequest, ProgressHandler, run_playbook
-from spse_change.store.baselines import BaselineStore, new_baseline
+from spse_change.runner.playbook import HostResult, PlaybookRequest, ProgressHandler, run_playbook
+from spse_change.store.baselines import BaselineStore, _checked_host, new_baseline
 
 CAPTURE_TASK = "Capture the SPSE baseline"
 
@@ -35,6 +43,13 @@ class CaptureResult:
     stored: dict[str, Path] = field(default_factory=dict)  # host -> baseline file
     failed: dict[str, str] = field(default_factory=dict)  # host -> reason
     incomplete: dict[str, dict[str, str]] = field(default_factory=dict)
+    interrupted: signal.Signals | None = None  # the signal that stopped the run
+    unfinished: list[str] = field(default_factory=list)  # hosts the stopped run had not finished
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stored": {h: str(p) for h, p in self.stored.items()}, "failed": self.failed,
+                "incomplete": self.incomplete, "unfinished": self.unfinished,
+                "interrupted": self.interrupted.name if self.interrupted else None}
 
 
 def capture(request: CaptureRequest, progress: ProgressHandler | None = None) -> CaptureResult:
@@ -53,18 +68,41 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
         ),
         progress,
     )
-    if not run.hosts:
+    if not run.hosts and not run.interrupted:
         what = f"limit '{request.limit}'" if request.limit else "the inventory"
         raise SpseChangeError(f"{what} matches no host in groups spse_app or spse_db")
     store = BaselineStore(project.records_dir)
-    result = CaptureResult()
+    result = CaptureResult(interrupted=run.interrupted, unfinished=list(run.unfinished))
     for host, outcome in sorted(run.hosts.items()):
-        payload = outcome.results.get(CAPTURE_TASK, {}).get("spse_baseline_json")
-        if outcome.outcome in ("failed", "unreachable") or payload is None:
-            result.failed[host] = outcome.message or f"{outcome.outcome}, no baseline returned"
+        if host in run.unfinished:
             continue
-        baseline = new_baseline(host, json.loads(payload), request.label)
+        try:
+            baseline = _baseline(host, outcome, request.label)
+        except SpseChangeError as exc:
+            result.failed[host] = exc.message
+            continue
         result.stored[host] = store.save(baseline)
         if baseline["incomplete"]:
             result.incomplete[host] = baseline["incomplete"]
     return result
+
+
+SHAPE = {"data": dict, "incomplete": dict, "measurements": dict, "discovery": dict, "groups": list}
+
+
+def _baseline(host: str, outcome: HostResult, label: str) -> dict[str, Any]:
+    """One host's baseline envelope, or an error saying why this host has none."""
+    _checked_host(host)
+    payload = outcome.results.get(CAPTURE_TASK, {}).get("spse_baseline_json")
+    if outcome.outcome in ("failed", "unreachable") or payload is None:
+        raise SpseChangeError(outcome.message or f"{outcome.outcome}, no baseline returned")
+    try:
+        captured = json.loads(payload)
+    except (TypeError, ValueError) as exc:
+        raise SpseChangeError(f"the capture module returned no valid JSON ({exc})") from None
+    if not isinstance(captured, dict) or "data" not in captured:
+        raise SpseChangeError("the capture module's result has no 'data'")
+    for key, kind in SHAPE.items():
+        if not isinstance(captured.get(key, kind()), kind):
+            raise SpseChangeError(f"the capture module's '{key}' is not a {kind.__name__}")
+    return new_baseline(host, captured, label)

@@ -14,6 +14,7 @@ from spse_change.cli.common import (
     add_json_option,
     become_password,
     display_path,
+    interrupted,
     print_json,
     progress,
     project,
@@ -59,8 +60,7 @@ def run_capture(args: argparse.Namespace) -> int:
     print("Capturing baselines…", file=sys.stderr, flush=True)
     result = capture(request, progress)
     if args.json:
-        print_json({"stored": {h: str(p) for h, p in result.stored.items()},
-                    "failed": result.failed, "incomplete": result.incomplete})
+        print_json(result.to_json())
     else:
         for host, path in result.stored.items():
             note = ""
@@ -70,6 +70,8 @@ def run_capture(args: argparse.Namespace) -> int:
         for host, reason in result.failed.items():
             print(f"{host}: FAILED: {reason}")
         print(f"{len(result.stored)} stored, {len(result.failed)} failed")
+    if result.interrupted:
+        return interrupted(result.interrupted, result.unfinished)
     return RC.CHANGES if result.failed else RC.OK
 
 
@@ -120,6 +122,7 @@ def summary_lines(baseline: dict[str, Any]) -> list[str]:
         f"baseline  {baseline['id']}",
         f"host      {baseline['host']}  captured {baseline['captured_at']}"
         + (f"  label: {baseline['label']}" if baseline.get("label") else ""),
+        f"groups    {', '.join(baseline.get('groups') or []) or '(not recorded)'}",
         f"os        {os_.get('distribution')} {os_.get('version')} (kernel {os_.get('kernel')})",
         f"cpu       {hw.get('cpu', {}).get('vcpus')} vCPU, {hw.get('cpu', {}).get('model')}",
         f"memory    {hw.get('memory', {}).get('total_mb')} MB",

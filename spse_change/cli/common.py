@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,13 @@ def add_ansible_options(parser: argparse.ArgumentParser) -> None:
 
 
 def become_password(args: argparse.Namespace) -> str | None:
-    return getpass.getpass("BECOME password: ") if args.ask_become_pass else None
+    if not args.ask_become_pass:
+        return None
+    try:
+        return getpass.getpass("BECOME password: ")
+    except BaseException:  # Ctrl-C, SIGTERM, end of input: end the prompt's line before saying so
+        print(file=sys.stderr)
+        raise
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -56,3 +63,11 @@ def display_path(path: Path) -> str:
     except ValueError:
         return str(path)
 
+
+
+def interrupted(sig: signal.Signals, unfinished: list[str]) -> int:
+    """A stopped run says so on stderr, names the hosts it left, and exits 128 + the signal."""
+    hosts = ", ".join(unfinished) or "none"
+    print(f"spse-change: stopped by {sig.name}; hosts not finished (nothing stored for them): {hosts}",
+          file=sys.stderr)
+    return 128 + sig.value

@@ -15,7 +15,9 @@ REF_HELP = "id, HOST@latest, HOST@-N, HOST@approved or a baseline file"
 
 def register(sub: argparse._SubParsersAction) -> None:
     diff = sub.add_parser("diff", help="compare two baselines and classify each change",
-                          description="Exit 0: no differences, 1: differences, 2: trouble.")
+                          description="Exit 0: everything compared and no differences; "
+                                      "1: differences, or something could not be compared; "
+                                      "2: trouble.")
     diff.add_argument("old", metavar="OLD", help=REF_HELP)
     diff.add_argument("new", metavar="NEW", help=REF_HELP)
     diff.add_argument("--category", nargs="+", metavar="C",
@@ -39,21 +41,20 @@ def run_diff(args: argparse.Namespace) -> int:
         print_json(report.to_json())
     else:
         print(render_text(report, color=sys.stdout.isatty()))
-    return RC.CHANGES if report.items else RC.OK
+    return RC.OK if report.clean else RC.CHANGES
 
 
 def run_policy_list(args: argparse.Namespace) -> int:
-    rules = load_policy(project(args).root).rules
+    policy = load_policy(project(args).root)
     if args.json:
-        print_json([{"id": r.id, "description": r.description, "paths": list(r.match.paths),
-                     "kinds": list(r.match.kinds), "condition": r.match.condition,
-                     "class": r.cls, "reason": r.reason, "origin": r.origin} for r in rules])
+        print_json(policy.to_json())
         return RC.OK
-    for r in rules:
+    for r in policy.rules:
         when = f" [{', '.join(r.match.kinds)}]" if r.match.kinds else ""
         cond = f" if {r.match.condition}" if r.match.condition else ""
+        where = "".join(f" where {name} is {' or '.join(globs)}" for name, globs in r.match.where)
         origin = "" if r.origin == "default" else f"  ({r.origin})"
-        print(f"{r.id:<8} {r.cls:<6} {', '.join(r.match.paths)}{when}{cond}{origin}")
+        print(f"{r.id:<8} {r.cls:<6} {', '.join(r.match.paths)}{when}{cond}{where}{origin}")
         print(f"{'':<16}{r.description}")
     print("(no rule matched → major: unknown changes are consulted)")
     return RC.OK

@@ -1,12 +1,18 @@
 """`spse-change` entry point: parse, call a service, print, exit.
 
 User errors (:class:`SpseChangeError`) become one line on stderr and their
-exit code; anything else is a bug and keeps its traceback.
+exit code, and so do the environment's (a read-only or missing file: exit 2).
+Ctrl-C anywhere is one line and exit 130, SIGTERM one line and 143 (a
+capture or drift under way also names the hosts it did not finish). A reader that goes away (`| head`)
+ends us quietly with exit 141, as SIGPIPE would. Anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -39,18 +45,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM outside a playbook run: unwind like Ctrl-C (half-written files go), then one line."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
+        return RC.BROKEN_PIPE
     except SpseChangeError as exc:
         if args.debug:
             raise
-        print(f"spse-change: {exc.message}", file=sys.stderr)
-        return exc.code
+        return _error(exc.message, exc.code)
+    except OSError as exc:
+        if args.debug or exc.filename is None:
+            raise
+        return _error(f"{exc.filename}: {exc.strerror}", RC.USER_ERROR)
     except KeyboardInterrupt:
-        print("spse-change: interrupted", file=sys.stderr)
-        return 130
+        return _error("interrupted", RC.INTERRUPTED)
+    except Terminated:
+        return _error("terminated", RC.TERMINATED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _error(message: str, code: int) -> int:
+    print(f"spse-change: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -9,29 +9,40 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spse_change.diff.classify import classify
+from spse_change.diff.compare import DIGEST_FIELDS as CONTENT_DIGESTS
 from spse_change.diff.compare import Change, diff_data
 from spse_change.diff.flatten import join
+from spse_change.diff.migration import SchemaBridge, schema_bridge
 from spse_change.diff.policy import Policy
 from spse_change.diff.report import BaselineRef, DiffReport
 from spse_change.errors import SpseChangeError
 
 CATEGORIES = ("hardware", "os", "packages", "services", "ports", "config", "database", "spse")
+# A category only hosts of this inventory group have: its absence there is no gap.
+GROUP_OF = {"database": "spse_db", "spse": "spse_app"}
 
 
 def diff_baselines(old: Mapping[str, Any], new: Mapping[str, Any], policy: Policy,
                    categories: Sequence[str] | None = None) -> DiffReport:
     """Compare `old` → `new` (baseline documents), optionally only some categories.
 
-    What a baseline marks `incomplete` is left out on both sides and listed
-    as not compared: an unreadable category must not look like a removal.
+    What a baseline marks `incomplete`, or lacks while the other side has
+    it, is left out on both sides and listed as not compared: an unreadable
+    category must not look like a removal, nor a clean host.
     """
     old_data, new_data = _data(old), _data(new)
     chosen = _categories(categories, old_data.keys() | new_data.keys())
+    bridge = schema_bridge(old, new)
     not_compared = _not_compared(old, new, chosen)
+    not_compared.update(_absent(old, new, chosen, not_compared, bridge))
     for keys in not_compared:
         old_data, new_data = _without(old_data, keys), _without(new_data, keys)
     changes = _without_explained_digests(diff_data(old_data, new_data, chosen))
-    classified = [classify(change, policy) for change in changes]
+    if bridge is not None:
+        policy = bridge.policy(policy)
+        classified = [classify(change, policy, bridge.withhold(change)) for change in changes]
+    else:
+        classified = [classify(change, policy) for change in changes]
     items = sorted((item for item in classified if item.cls != "ignore"),
                    key=lambda item: (item.change.category, item.change.path))
     return DiffReport(
@@ -42,7 +53,7 @@ def diff_baselines(old: Mapping[str, Any], new: Mapping[str, Any], policy: Polic
     )
 
 
-DIGEST_FIELDS = (".sha256", ".hmac", ".size")
+DIGEST_FIELDS = (*CONTENT_DIGESTS, ".size")
 
 
 def _without_explained_digests(changes: Sequence[Change]) -> list[Change]:
@@ -78,15 +89,56 @@ def _categories(asked: Sequence[str] | None, present: set[str]) -> list[str]:
 
 def _not_compared(old: Mapping[str, Any], new: Mapping[str, Any],
                   chosen: list[str]) -> dict[tuple[str, ...], str]:
-    """Keys (`("database",)`, `("config", "/etc/x")`) that either side could not read, and why."""
+    """Keys (`("database",)`, `("config", "/etc/x")`) that either side could not read, and why.
+
+    A whole category neither side holds data for is left out when the
+    host's groups do not call for it: psql missing on an app server is no gap.
+    """
     reasons: dict[tuple[str, ...], list[str]] = {}
+    groups = new.get("groups") or old.get("groups") or []
     for side, baseline in (("old", old), ("new", new)):
         for entry, why in (baseline.get("incomplete") or {}).items():
             category, _, sub = entry.partition(":")
-            if category in chosen:
-                keys = (category, sub) if sub else (category,)
-                reasons.setdefault(keys, []).append(f"{side} baseline: {why}")
+            if category not in chosen:
+                continue
+            if not sub and not _called_for(category, groups) and not any(
+                    b["data"].get(category) for b in (old, new)):
+                continue
+            keys = (category, sub) if sub else (category,)
+            reasons.setdefault(keys, []).append(f"{side} baseline: {why}")
     return {keys: "; ".join(why) for keys, why in reasons.items()}
+
+
+def _called_for(category: str, groups: Sequence[str]) -> bool:
+    """Whether a host of these inventory groups should have this category (unknown groups: yes)."""
+    group = GROUP_OF.get(category.partition("_")[0])
+    return group is None or not groups or group in groups
+
+
+def _absent(old: Mapping[str, Any], new: Mapping[str, Any], chosen: list[str],
+            known: Mapping[tuple[str, ...], str],
+            bridge: SchemaBridge | None) -> dict[tuple[str, ...], str]:
+    """Categories one side lacks while the other has them: not compared, unless that is explained.
+
+    Explained: the lacking host is not in the inventory group the category
+    belongs to (no `spse_db`: no `database`), then the diff shows it
+    removed or added; or the lacking side is an older schema that never
+    recorded it (`database_5433` before schema 2), then it is ignored.
+    """
+    found: dict[tuple[str, ...], str] = {}
+    for category in chosen:
+        if (category,) in known:
+            continue
+        has_old, has_new = (b["data"].get(category) not in (None, {}) for b in (old, new))
+        if has_old == has_new:
+            continue
+        side, lacking = ("new", new) if has_old else ("old", old)
+        if not _called_for(category, lacking.get("groups") or []):
+            continue
+        if bridge is not None and bridge.lacks_by_schema(lacking, category):
+            continue
+        found[(category,)] = f"absent from the {side} baseline"
+    return found
 
 
 def _path(keys: tuple[str, ...]) -> str:

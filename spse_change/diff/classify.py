@@ -20,8 +20,14 @@ class Classified:
     reason: str
 
 
-def classify(change: Change, policy: Policy) -> Classified:
+def classify(change: Change, policy: Policy, shown: Change | None = None) -> Classified:
+    """The first matching rule's class and reason; `shown` is what the report says (default `change`).
+
+    A diff across baseline schemas matches rules on the real values but
+    shows a schema-1 value withheld where it may be a secret in clear.
+    """
+    shown = shown or change
     rule = policy.first_match(change)
     if rule is None:
-        return Classified(change, "major", UNMATCHED, UNMATCHED_REASON)
-    return Classified(change, rule.cls, rule.id, rule.explain(change))
+        return Classified(shown, "major", UNMATCHED, UNMATCHED_REASON)
+    return Classified(shown, rule.cls, rule.id, rule.explain(shown))

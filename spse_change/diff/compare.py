@@ -17,6 +17,7 @@ from spse_change.diff.values import is_secret
 Kind = Literal["added", "removed", "changed"]
 KINDS: tuple[Kind, ...] = ("added", "removed", "changed")
 _MISSING: Any = object()
+DIGEST_FIELDS = (".sha256", ".hmac")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,11 @@ class Change:
     @property
     def secret(self) -> bool:
         return is_secret(self.old) or is_secret(self.new)
+
+    @property
+    def digest(self) -> bool:
+        """A file's content digest (`sha256`, or `hmac` for files that may hold secrets)."""
+        return self.category == "config" and self.path.endswith(DIGEST_FIELDS)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -52,6 +58,8 @@ def diff_data(old: Mapping[str, Any], new: Mapping[str, Any],
     for category in categories:
         path = join("", category)
         before, after = old.get(category), new.get(category)
+        if before in (None, {}) and after in (None, {}):
+            continue  # nothing recorded on either side, whether as {} or not at all
         if isinstance(before, Mapping) and isinstance(after, Mapping):
             changes += compare(flatten(before, path), flatten(after, path), category)
         elif before is None and after is not None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from spse_change.diff.compare import Change
+from spse_change.diff.values import MARKER, is_secret
 
 _LEADING = re.compile(r"(?:\d+:)?(\d+)(?:\.(\d+))?")  # optional Debian epoch, then N[.M]
 
@@ -71,7 +72,28 @@ def minor_version_only(change: Change, scheme: str) -> bool:
     return not major_version_changed(change, scheme)
 
 
+def _redacts(plain: Any, redacted: Any) -> bool:
+    """`redacted` is `plain` with some secrets replaced by markers (and nothing else changed)."""
+    if isinstance(plain, str) and isinstance(redacted, str):
+        if is_secret(plain) or not is_secret(redacted):
+            return plain == redacted
+        pattern = ".+".join(re.escape(part) for part in MARKER.split(redacted))
+        return re.fullmatch(pattern, plain, re.S) is not None
+    if isinstance(plain, list) and isinstance(redacted, list):
+        return len(plain) == len(redacted) and all(map(_redacts, plain, redacted))
+    if isinstance(plain, dict) and isinstance(redacted, dict):
+        return plain.keys() == redacted.keys() and all(_redacts(plain[k], redacted[k]) for k in plain)
+    return False
+
+
+def only_redaction_differs(change: Change, scheme: str) -> bool:
+    """True when one side is the other with secrets redacted: a baseline from before schema 2."""
+    return change.kind == "changed" and (
+        _redacts(change.old, change.new) or _redacts(change.new, change.old))
+
+
 CONDITIONS: dict[str, Callable[[Change, str], bool]] = {
     "major_version_changed": major_version_changed,
     "minor_version_only": minor_version_only,
+    "only_redaction_differs": only_redaction_differs,
 }

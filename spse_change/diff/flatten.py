@@ -1,7 +1,8 @@
 """Baseline `data` as flat paths, the language diffs and policy rules speak.
 
-A key holding `.`, `[`, `]` or whitespace is written in brackets so a path
-reads unambiguously: `config[/etc/postgresql/15/main/postgresql.conf].parsed.port`.
+A key holding `/`, `.`, `[`, `]` or whitespace (or an empty key) is written
+in brackets, so a path reads one way only:
+`config[/etc/ssh/sshd_config].parsed.port`, `packages[python3.11]`.
 Lists are leaves: their order is data, not structure.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_NEEDS_BRACKETS = re.compile(r"[.\[\]\s]")
+_NEEDS_BRACKETS = re.compile(r"[/.\[\]\s]")
 
 
 @functools.lru_cache(maxsize=1 << 16)

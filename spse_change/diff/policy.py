@@ -1,15 +1,17 @@
 """Classification rules as data: the shipped defaults plus a project's `policy.yml`.
 
-A rule is an id, a description, a match (path patterns, optional kinds and
-one named condition), a class and a reason. The first matching rule wins.
-In a path pattern `*` matches one key (a bracketed key is one key), `**`
-any number of keys, and everything else is literal:
-`hardware.mounts.*.size_bytes`, `config.**.parsed.listen_addresses`,
+A rule is an id, a description, a match (path patterns, optional kinds, one
+named condition, optional `where` globs on the fields of an added or removed
+entry), a class and a reason. The first matching rule wins.
+In a path pattern `*` matches any part of one key (a bracketed key is one
+key), `**` any number of keys, and everything else is literal:
+`hardware.mounts.*.size_bytes`, `database*.settings.**`,
 `config[/etc/postgresql/*/main/postgresql.conf].parsed.*`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import string
 from collections.abc import Mapping
@@ -22,7 +24,7 @@ import yaml
 
 from spse_change.diff.compare import KINDS, Change, Kind
 from spse_change.diff.conditions import CONDITIONS, SCHEMES
-from spse_change.diff.values import display
+from spse_change.diff.values import display, masked
 from spse_change.errors import SpseChangeError
 
 Class = Literal["minor", "major", "ignore"]
@@ -32,10 +34,12 @@ DEFAULT_POLICY = "default_policy.yml"
 PLACEHOLDERS = frozenset({"path", "old", "new"})
 UNMATCHED = "UNMATCHED"
 UNMATCHED_REASON = "no rule matched; unknown changes are consulted"
+POLICY_SCHEMA = "spse-change/policy/1"
 
-_KEY = r"[^.\[\]\s]"  # a character of a key written without brackets
-_ANY_KEY = rf"(?:\.{_KEY}+|\[[^\]]*\])"
-_PATTERN_TOKEN = re.compile(r"(\.?)(?:\[([^\]]*)\]|([^.\[\]\s]+))")
+_KEY = r"[^/.\[\]\s]"  # a character of a key written without brackets
+_IN_BRACKETS = r"(?:[^\[\]]|\[[^\[\]]*\])"  # one nested pair allowed: ports[tcp/[::]:22]
+_ANY_KEY = rf"(?:\.{_KEY}+|\[{_IN_BRACKETS}*\])"
+_PATTERN_TOKEN = re.compile(rf"(\.?)(?:\[({_IN_BRACKETS}*)\]|([^.\[\]\s]+))")
 
 
 def _wild(text: str, star: str) -> str:
@@ -54,7 +58,7 @@ def pattern_regex(pattern: str) -> str:
         key = token[3] if plain else token[2]
         if "**" in key and (key != "**" or not plain):
             raise ValueError(f"in {pattern!r}, '**' must be a whole key")
-        bracketed = r"\[" + _wild(key, r"[^\]]*") + r"\]"
+        bracketed = r"\[" + _wild(key, _IN_BRACKETS + "*") + r"\]"
         if plain and key == "**":
             parts.append(f"{_ANY_KEY}*")
         else:
@@ -78,6 +82,7 @@ class Match:
     kinds: tuple[Kind, ...] = ()  # empty: any kind
     condition: str | None = None
     scheme: str = "generic"
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (field, globs): all fields must match
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -87,7 +92,26 @@ class Match:
     def matches(self, change: Change) -> bool:
         return ((not self.kinds or change.kind in self.kinds)
                 and self.regex.fullmatch(_anchored(change.path)) is not None
+                and (not self.where or self._where_matches(change))
                 and (self.condition is None or CONDITIONS[self.condition](change, self.scheme)))
+
+    def _where_matches(self, change: Change) -> bool:
+        """Fields of the entry added or removed (a squashfs mount, a loop device) match their globs.
+
+        Only an added or removed entry carries its fields; a changed leaf
+        never matches a rule with `where`.
+        """
+        entry = change.new if change.kind == "added" else change.old if change.kind == "removed" else None
+        if not isinstance(entry, Mapping):
+            return False
+        return all(isinstance(entry.get(name), str)
+                   and any(fnmatch.fnmatchcase(entry[name], glob) for glob in globs)
+                   for name, globs in self.where)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"paths": list(self.paths), "kinds": list(self.kinds), "condition": self.condition,
+                "scheme": self.scheme if self.condition else None,
+                "where": {name: list(globs) for name, globs in self.where}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +126,13 @@ class Rule:
     origin: str  # "default" or "policy.yml"
 
     def explain(self, change: Change) -> str:
-        """The reason with `{path}`, `{old}`, `{new}` filled in; a secret stays hidden."""
-        def shown(value: Any) -> str:
-            return "(secret)" if change.secret else display(value)
-        return self.reason.format(path=change.path, old=shown(change.old), new=shown(change.new))
+        """The reason with `{path}`, `{old}`, `{new}` filled in; secret markers show as `***`."""
+        return self.reason.format(path=masked(change.path), old=display(change.old),
+                                  new=display(change.new))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "description": self.description, "match": self.match.to_json(),
+                "class": self.cls, "reason": self.reason, "origin": self.origin}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +141,11 @@ class Policy:
 
     def first_match(self, change: Change) -> Rule | None:
         return next((rule for rule in self.rules if rule.match.matches(change)), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """`spse-change policy list --json`: the rules in force, first match wins."""
+        return {"schema": POLICY_SCHEMA, "rules": [rule.to_json() for rule in self.rules],
+                "unmatched": {"class": "major", "rule": UNMATCHED, "reason": UNMATCHED_REASON}}
 
 
 def load_policy(project_dir: Path | None) -> Policy:
@@ -150,6 +182,8 @@ def parse_policy(text: str, source: str, origin: str) -> list[Rule]:
         where = f" at line {mark.line + 1}" if mark else ""
         raise SpseChangeError(f"{source}: not valid YAML{where}: "
                               f"{getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise SpseChangeError(f"{source}: nested too deeply to be a policy") from None
     if document is None:
         return []
     reader = _Reader(source)
@@ -167,7 +201,7 @@ def parse_policy(text: str, source: str, origin: str) -> list[Rule]:
 
 _TOP_FIELDS = frozenset({"rules", "anchors"})  # anchors: YAML anchors that rules share
 _RULE_FIELDS = frozenset({"id", "description", "match", "class", "reason"})
-_MATCH_FIELDS = frozenset({"path", "kind", "condition", "scheme"})
+_MATCH_FIELDS = frozenset({"path", "kind", "condition", "scheme", "where"})
 _RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
@@ -238,14 +272,27 @@ class _Reader:
             kinds=self.texts(raw["kind"], f"{where}.kind", KINDS) if "kind" in raw else (),  # type: ignore[arg-type]
             condition=condition,
             scheme=self.text(raw.get("scheme", "generic"), f"{where}.scheme", tuple(SCHEMES)),
+            where=self.globs(raw["where"], f"{where}.where") if "where" in raw else (),
         )
 
+    def globs(self, raw: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """`where: {fstype: squashfs, device: [/dev/loop*]}`: each field a glob or list of globs."""
+        if not isinstance(raw, Mapping) or not raw:
+            self.fail(where, "must be a mapping of field names to globs")
+        return tuple((self.text(name, f"{where} key"), self.texts(globs, f"{where}.{name}"))
+                     for name, globs in sorted(raw.items(), key=lambda item: str(item[0])))
+
     def reason(self, value: Any, where: str) -> str:
+        """A reason is filled in at diff time: every mistake in it is caught here, at load."""
         reason = self.text(value, where)
         try:
-            names = {name for _, name, _, _ in string.Formatter().parse(reason) if name is not None}
+            fields = [(name, spec, conversion) for _, name, spec, conversion
+                      in string.Formatter().parse(reason) if name is not None]
         except ValueError as exc:
             self.fail(where, f"bad braces ({exc}); write {{{{ and }}}} for literal braces")
-        for name in sorted(names - PLACEHOLDERS):
-            self.fail(where, f"unknown placeholder {{{name}}} (use {{path}}, {{old}} or {{new}})")
+        for name, spec, conversion in fields:
+            if name not in PLACEHOLDERS or spec or conversion:
+                shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                self.fail(where, f"bad placeholder {{{shown}}} (use {{path}}, {{old}} or {{new}} "
+                                 "as they are; write {{ and }} for literal braces)")
         return reason

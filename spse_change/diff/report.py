@@ -1,8 +1,8 @@
 """A classified diff, as the text an admin reads and the JSON other tools read.
 
-The JSON document is a contract (`spse-change/diff/1`, docs/diff-json.md).
-A secret's marker is never written out: its old/new are null in JSON and
-the text says only `secret changed`.
+The JSON document is a contract (`spse-change/diff/2`, docs/diff-json.md).
+A secret marker is never written out: text and JSON show each one as `***`,
+and a change of nothing but the secret reads `secret changed`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from itertools import groupby
 from typing import Any, Literal
 
 from spse_change.diff.classify import Classified
-from spse_change.diff.values import display
+from spse_change.diff.policy import UNMATCHED
+from spse_change.diff.values import display, masked
 
-SCHEMA = "spse-change/diff/1"
+SCHEMA = "spse-change/diff/2"
 Verdict = Literal["none", "minor", "major"]
 VERDICT_TEXT = {"minor": "MINOR: LPSE handles it internally", "major": "MAJOR: consult ITO LKPP"}
 _COLORS = {"major": "\033[1;31m", "minor": "\033[33m"}
@@ -46,6 +47,16 @@ class DiffReport:
     categories: tuple[str, ...] | None  # the filter asked for, None for all
 
     @property
+    def complete(self) -> bool:
+        """Everything asked for was compared: only then can "no changes" mean clean."""
+        return not self.not_compared
+
+    @property
+    def clean(self) -> bool:
+        """Compared everything and found nothing to list (exit 0 of `diff` and `drift`)."""
+        return self.complete and not self.items
+
+    @property
     def verdict(self) -> Verdict:
         """Major when any item is major (SOP activity 5)."""
         classes = {item.cls for item in self.items}
@@ -61,12 +72,13 @@ class DiffReport:
         """E.g. `5 changes: 4 minor, 1 major → MAJOR: consult ITO LKPP`."""
         counts = self.counts()
         ignored = f" ({self.ignored} ignored)" if self.ignored else ""
+        missing = f"; not compared: {', '.join(self.not_compared)}" if self.not_compared else ""
         if not self.items:
-            return f"no changes{ignored}"
+            return f"no changes{ignored}{missing}"
         total = counts["total"]
         parts = ", ".join(f"{counts[cls]} {cls}" for cls in ("minor", "major") if counts[cls])
         plural = "" if total == 1 else "s"
-        return f"{total} change{plural}: {parts}{ignored} → {VERDICT_TEXT[self.verdict]}"
+        return f"{total} change{plural}: {parts}{ignored}{missing} → {VERDICT_TEXT[self.verdict]}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +88,7 @@ class DiffReport:
             "categories": list(self.categories) if self.categories is not None else None,
             "items": [_item_json(item) for item in self.items],
             "not_compared": dict(self.not_compared),
+            "complete": self.complete,
             "counts": self.counts(),
             "verdict": self.verdict,
         }
@@ -87,26 +100,44 @@ def _ref_json(ref: BaselineRef) -> dict[str, str]:
 
 def _item_json(item: Classified) -> dict[str, Any]:
     change = item.change
-    secret = change.secret
     return {
-        "category": change.category, "path": change.path, "kind": change.kind,
-        "old": None if secret else change.old, "new": None if secret else change.new,
-        "class": item.cls, "rule": item.rule_id, "reason": item.reason, "secret": secret,
+        "category": change.category, "path": masked(change.path), "kind": change.kind,
+        "old": masked(change.old), "new": masked(change.new), "summary": describe(item),
+        "class": item.cls, "rule": item.rule_id, "reason": item.reason, "secret": change.secret,
     }
 
 
-def _describe(item: Classified) -> str:
-    """`changed: a → b`, `added: …`, `removed: …`, or for a secret only `secret changed`."""
+def describe(item: Classified) -> str:
+    """What happened, after the path: `changed: a → b`, `content changed`, `secret changed`, …
+
+    A file's digest says only that its content changed; a value whose only
+    difference is inside its secret markers says `secret changed`.
+    """
     change = item.change
-    if change.secret:
-        return f"secret {change.kind}"
-    if change.kind == "changed":
-        return f"changed: {display(change.old)} → {display(change.new)}"
-    return f"{change.kind}: {display(change.new if change.kind == 'added' else change.old)}"
+    if change.kind != "changed":
+        shown = display(change.new if change.kind == "added" else change.old)
+        return f"{change.kind}: {shown}"
+    if change.digest:
+        return "content changed"
+    old, new = masked(change.old), masked(change.new)
+    if change.secret and old == new:
+        return "secret changed"
+    return f"changed: {display(old)} → {display(new)}"
+
+
+def says_more(item: Classified) -> bool:
+    """Whether the reason earns a line of its own under the item line.
+
+    The item line already gives the path, the values and the rule id; a
+    minor item is a setting the LPSE handles, which its class says. A major
+    or unmatched item is what the admin must justify to ITO LKPP, so its
+    reason is printed.
+    """
+    return item.cls == "major" or item.rule_id == UNMATCHED
 
 
 def render_text(report: DiffReport, color: bool = False) -> str:
-    """Items grouped by category, each with its class, rule and reason; one summary line last."""
+    """Items grouped by category, each with class, path, what changed and rule; one summary last."""
     def paint(cls: str, text: str) -> str:
         return f"{_COLORS[cls]}{text}{_RESET}" if color and cls in _COLORS else text
 
@@ -115,8 +146,10 @@ def render_text(report: DiffReport, color: bool = False) -> str:
         lines.append("")
         lines.append(f"{category}:")
         for item in group:
-            lines.append(f"  {paint(item.cls, f'{item.cls:<5}')}  {item.change.path} {_describe(item)}")
-            lines.append(f"         {item.rule_id}: {item.reason}")
+            lines.append(f"  {paint(item.cls, f'{item.cls:<5}')}  {masked(item.change.path)} "
+                         f"{describe(item)}   ({item.rule_id})")
+            if says_more(item):
+                lines.append(f"         {item.reason}")
     if report.not_compared:
         lines.append("")
         lines += [f"not compared: {path} ({why})" for path, why in report.not_compared.items()]

@@ -7,20 +7,21 @@ handler instead of subclassing, and never parse Ansible's stdout.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shlex
+import signal
+import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ansible_runner
+from ansible_runner import Runner, RunnerConfig
+from ansible_runner.exceptions import AnsibleRunnerException
 
 from spse_change.errors import SpseChangeError
-from spse_change.store.files import write_atomic
 
 # Per-host outcome of a run, worst wins: a host that failed one task failed.
 OUTCOME_RANK = {"ok": 0, "changed": 1, "skipped": 0, "failed": 2, "unreachable": 3}
@@ -30,9 +31,14 @@ EVENT_OUTCOME = {
     "runner_on_unreachable": "unreachable",
     "runner_on_skipped": "skipped",
 }
-HOST_EVENTS = (*EVENT_OUTCOME, "runner_item_on_failed")
+HOST_EVENTS = (*EVENT_OUTCOME, "runner_item_on_failed", "runner_on_start")
 
 ProgressHandler = Callable[[str, str, str], None]  # host, outcome, message
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# What ansible-playbook and ssh need from the admin's shell; nothing else is passed on.
+PASSED_ENV = frozenset({"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+                        "TERM", "SSH_AUTH_SOCK", "KRB5CCNAME"})
+PASSED_ENV_PREFIXES = ("LC_", "ANSIBLE_")
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,20 @@ class HostResult:
     outcome: str = "ok"
     message: str = ""
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    running: set[str] = field(default_factory=set)  # tasks started and not yet ended
+    ended: int = 0
+
+    @property
+    def finished(self) -> bool:
+        """Some task ended on this host and none is still running."""
+        return self.ended > 0 and not self.running
+
+    def start(self, task_uuid: str) -> None:
+        self.running.add(task_uuid)
+
+    def end(self, task_uuid: str) -> None:
+        self.running.discard(task_uuid)
+        self.ended += 1
 
     def record(self, outcome: str, task: str, res: dict[str, Any]) -> None:
         if outcome in ("ok", "changed"):
@@ -85,6 +105,8 @@ class PlaybookResult:
     rc: int
     status: str
     hosts: dict[str, HostResult]
+    interrupted: signal.Signals | None = None  # the signal that stopped the run
+    unfinished: tuple[str, ...] = ()  # targeted hosts that had not finished when it stopped
 
     @property
     def failed(self) -> list[HostResult]:
@@ -92,44 +114,119 @@ class PlaybookResult:
 
 
 def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = None) -> PlaybookResult:
-    """Run one playbook through ansible-runner and collect per-host results from its events."""
+    """Run one playbook through ansible-runner and collect per-host results from its events.
+
+    SIGINT/SIGTERM stop the run (the whole ansible-playbook process group is
+    killed); the result then says which signal and which targeted hosts
+    had not finished.
+    """
     hosts: dict[str, HostResult] = {}
 
     def on_event(event: dict[str, Any]) -> bool:
         kind = event.get("event", "")
+        data = event.get("event_data", {})
+        if request.verbosity >= 2 and event.get("stdout"):
+            print(event["stdout"], file=sys.stderr, flush=True)
         if kind not in HOST_EVENTS:
             return True
-        data = event.get("event_data", {})
         host = data.get("host", "?")
+        entry = hosts.setdefault(host, HostResult(host))
+        if kind == "runner_on_start":
+            entry.start(data.get("task_uuid", ""))
+            return True
         res = data.get("res", {}) or {}
         outcome = EVENT_OUTCOME.get(kind, "failed")
         if outcome == "ok" and res.get("changed"):
             outcome = "changed"
         if outcome == "failed" and data.get("ignore_errors"):
             outcome = "ok"
-        entry = hosts.setdefault(host, HostResult(host))
         entry.record(outcome, data.get("task", ""), res)
+        if kind in EVENT_OUTCOME:
+            entry.end(data.get("task_uuid", ""))
         if progress:
             progress(host, outcome, _reason(res) if outcome in ("failed", "unreachable") else "")
         return True
 
     _use_our_ansible()
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
-    runner = ansible_runner.run(**_runner_kwargs(request), event_handler=on_event)
-    _scrub_environment(Path(runner.config.artifact_dir))
-    if runner.status == "failed" and not hosts:
-        raise SpseChangeError(_startup_error(runner, request))
+    with _stop_on_signals() as received:
+        runner = _runner(request, on_event, lambda: received[0] is not None)
+        runner.run()
+    if received[0] is not None:
+        targeted = _targeted_hosts(runner.config) or sorted(hosts)
+        unfinished = tuple(h for h in targeted if h not in hosts or not hosts[h].finished)
+        return PlaybookResult(runner.rc, runner.status, hosts, received[0], unfinished)
+    if runner.status == "failed" and not any(h.finished for h in hosts.values()):
+        raise SpseChangeError(_startup_error(_read(runner), request))
     return PlaybookResult(rc=runner.rc, status=runner.status, hosts=hosts)
 
 
-def _scrub_environment(artifact_dir: Path) -> None:
-    """ansible-runner keeps the whole process environment in `command`; a shell's
-    PGPASSWORD or token must not stay on disk, so only the command line is kept."""
-    path = artifact_dir / "command"
-    with contextlib.suppress(OSError, ValueError):
-        record = json.loads(path.read_text())
-        record.pop("env", None)
-        write_atomic(path, json.dumps(record), mode=0o600)
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[list[signal.Signals | None]]:
+    """While the run lasts, SIGINT/SIGTERM only note themselves; ansible-runner polls the note
+    (about once a second) and kills the run's process group."""
+    received: list[signal.Signals | None] = [None]
+
+    def note(signum: int, _frame: Any) -> None:
+        received[0] = received[0] or signal.Signals(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool],
+            stop: Callable[[], bool]) -> Runner:
+    """ansible-runner's Runner, with only the environment ansible-playbook needs.
+
+    ansible-runner seeds the child's environment with this process's whole
+    environment and writes it to `artifacts/<id>/command` before the run
+    starts, so a shell's PGPASSWORD or token would stay on disk, even when
+    the run is killed. Only the variables in :data:`PASSED_ENV` (and ours)
+    pass; anything else in the shell never reaches Ansible or the disk.
+    """
+    config = RunnerConfig(**_runner_kwargs(request))
+    config.prepare()
+    ours = set(config.envvars or ())
+    config.env = {k: v for k, v in config.env.items()
+                  if k in ours or _passes(k) or k not in os.environ}
+    if "ANSIBLE_HOST_KEY_CHECKING" not in ours and "ANSIBLE_HOST_KEY_CHECKING" not in os.environ:
+        config.env.pop("ANSIBLE_HOST_KEY_CHECKING", None)  # runner's default is off; ansible.cfg decides
+    config.pexpect_timeout = 1  # how often the stop signal is checked
+    return Runner(config, event_handler=on_event, cancel_callback=stop)
+
+
+def _passes(name: str) -> bool:
+    return name in PASSED_ENV or name.startswith(PASSED_ENV_PREFIXES)
+
+
+def _targeted_hosts(config: RunnerConfig) -> list[str]:
+    """The hosts the play targets, from `ansible-playbook --list-hosts` with the run's own arguments."""
+    argv = [arg for arg in config.command if arg != "--ask-become-pass"]
+    try:
+        proc = subprocess.run([*argv, "--list-hosts"], env=config.env, cwd=config.cwd,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    lines = proc.stdout.splitlines()
+    starts = [i for i, ln in enumerate(lines) if re.match(r"\s+hosts \(\d+\):$", ln)]
+    hosts: list[str] = []
+    for start in starts:
+        indent = len(lines[start]) - len(lines[start].lstrip()) + 2
+        for line in lines[start + 1:]:
+            if len(line) - len(line.lstrip()) < indent or not line.strip():
+                break
+            hosts.append(line.strip())
+    return sorted(set(hosts)) if proc.returncode == 0 else []
+
+
+def _read(runner: Runner) -> str:
+    with contextlib.suppress(OSError, AnsibleRunnerException), runner.stdout as fh:
+        return fh.read()
+    return ""
 
 
 def _use_our_ansible() -> None:
@@ -171,7 +268,7 @@ def _runner_kwargs(request: PlaybookRequest) -> dict[str, Any]:
         "envvars": env,
         "cmdline": shlex.join(cmdline) or None,
         "verbosity": request.verbosity or None,
-        "quiet": request.verbosity < 2,
+        "quiet": True,  # Ansible's own output goes to stderr, from the events (see run_playbook)
         "passwords": passwords,
         "suppress_env_files": True,
         "rotate_artifacts": 20,
@@ -183,19 +280,58 @@ def _reason(res: dict[str, Any]) -> str:
     return " ".join(str(msg).split())[:300]
 
 
-def _startup_error(runner: Any, request: PlaybookRequest) -> str:
-    """Ansible failed before any host ran: bad inventory, limit, syntax, vault. Say it in one line."""
-    text = runner.stdout.read() if runner.stdout else ""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith(("ERROR", "[ERROR]"))]
-    if any("no hosts to target" in ln for ln in errors):
+def _startup_error(text: str, request: PlaybookRequest) -> str:
+    """Ansible failed before any host ran: bad inventory, limit, vault. Say it in one line, naming
+    the file and line where Ansible found the problem."""
+    blocks = _messages(text)
+    errors = [b for b in blocks if b.startswith(ERROR_PREFIXES)]
+    if any("no hosts to target" in b for b in errors):
         inventory = ", ".join(str(p) for p in request.inventory) or "the default inventory"
         what = f"limit '{request.limit}'" if request.limit else "the play's groups"
         return f"{what} matches no host in {inventory}"
-    message = (errors or lines or [f"ansible-playbook failed (rc={runner.rc})"])[-1]
-    message = message.removeprefix("[ERROR]: ").removeprefix("ERROR! ")
-    causes = [ln for ln in lines if ln.startswith("YAML parsing failed")]
-    origins = [ln.removeprefix("Origin: ") for ln in lines if re.match(r"Origin: /.*:\d+", ln)]
-    if causes:  # say where the file is broken, not only that it is
-        message += f": {causes[0]}" + (f" ({origins[0]})" if origins else "")
-    return message
+    message = (errors or blocks or ["ansible-playbook failed before any host ran"])[-1]
+    for prefix in ERROR_PREFIXES:
+        message = message.removeprefix(prefix).strip()
+    message = message.partition(" The error appears to be in")[0]
+    where = next(filter(None, map(_location, errors + blocks)), None)
+    if where is None:
+        return message
+    path, why = where
+    file = path.partition(":")[0]
+    if file in message:
+        return f"{message.replace(file, path, 1)}: {why}"
+    return f"{message} ({path}: {why})"
+
+
+ERROR_PREFIXES = ("ERROR!", "[ERROR]:")
+LOCATIONS = (  # (file, line, column, why) as Ansible 2.16 words them
+    re.compile(r"(?:Syntax Error while loading YAML\.|YAML parsing failed:?)\s*(?P<why>.*?)\s*"
+               r"The error appears to be in '(?P<file>[^']+)': line (?P<line>\d+), column (?P<col>\d+)"),
+    re.compile(r"The error appears to be in '(?P<file>[^']+)': line (?P<line>\d+), column (?P<col>\d+)"),
+    re.compile(r"with \w+ plugin: (?P<file>/[^:]+):(?P<line>\d+): (?P<why>.*)"),
+)
+
+
+def _location(message: str) -> tuple[str, str] | None:
+    """`("FILE:LINE[:COL]", why)` from one of Ansible's messages, if it names a place."""
+    for pattern in LOCATIONS:
+        match = pattern.search(message)
+        if match:
+            parts = match.groupdict()
+            col = f":{parts['col']}" if parts.get("col") else ""
+            why = (parts.get("why") or "syntax error").strip().rstrip(".")
+            return f"{parts['file']}:{parts['line']}{col}", why
+    return None
+
+
+def _messages(text: str) -> list[str]:
+    """Ansible's output as whole messages: it wraps warnings at the terminal width."""
+    messages: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if re.match(r"(\[[A-Z]+\]|ERROR!|[A-Z ]+\[)", line) or not messages:
+            messages.append(line.strip())
+        else:
+            messages[-1] += " " + line.strip()
+    return [" ".join(m.split()) for m in messages]

@@ -3,6 +3,9 @@
 Ids sort by time, so a host's history is its folder listing. References
 resolve the ways an admin names a baseline: an id, `HOST@latest`,
 `HOST@-N` (N captures back), `HOST@approved`, or a file path.
+Everything read back from disk (a baseline, `approved.json`, an id) is
+checked before it is used or becomes a path; baselines of schema 1 are
+migrated on read (docs/baseline-schema.md).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +22,15 @@ from typing import Any
 
 from spse_change import __version__
 from spse_change.errors import SpseChangeError
-from spse_change.store.files import dump_json, locked, read_json, write_atomic
+from spse_change.store.files import dump_json, locked, private_dir, read_json, write_atomic, writing
 
-SCHEMA = "spse-change/baseline/1"
-ID_RE = re.compile(r"^(?P<host>.+)-(?P<time>\d{8}T\d{6}Z)-(?P<hash>[0-9a-f]{6})$")
-HOST_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
+SCHEMA = "spse-change/baseline/2"
+SCHEMA_1 = "spse-change/baseline/1"
+_HOST = r"[A-Za-z0-9_.:\-]+"
+HOST_RE = re.compile(rf"^{_HOST}$")
+# <host>-<UTC time, microseconds since schema 2>-<6 hex>; schema 1 ids have whole seconds.
+ID_RE = re.compile(rf"^(?P<host>{_HOST})-(?P<time>\d{{8}}T\d{{6}})(?:\.(?P<micro>\d{{6}}))?Z"
+                   r"-(?P<tag>[0-9a-f]{6})$")
 
 
 @dataclass(frozen=True)
@@ -34,22 +43,88 @@ class BaselineInfo:
     approved: bool = False
 
 
-def new_baseline(host: str, captured: dict[str, Any], label: str = "",
+def new_id(host: str, data: Mapping[str, Any], now: datetime) -> str:
+    """`db1-20261128T120449.123456Z-3f9a1c`: sortable by time, unique even within one microsecond.
+
+    The tag hashes the data with 8 random bytes, so two captures of the
+    same host at the same instant still get different ids.
+    """
+    salted = json.dumps(data, sort_keys=True).encode() + secrets.token_bytes(8)
+    return f"{_checked_host(host)}-{now:%Y%m%dT%H%M%S.%fZ}-{hashlib.sha256(salted).hexdigest()[:6]}"
+
+
+def id_order(baseline_id: str) -> tuple[str, str, str]:
+    """Sort key of an id: its time (a schema-1 id's at .000000), then its tag."""
+    match = ID_RE.match(baseline_id)
+    if match is None:
+        raise ValueError(f"not a baseline id: {baseline_id!r}")
+    return match["time"], match["micro"] or "000000", match["tag"]
+
+
+def new_baseline(host: str, captured: Mapping[str, Any], label: str = "",
                  now: datetime | None = None) -> dict[str, Any]:
-    """Wrap one host's captured data in the baseline envelope."""
+    """Wrap one host's captured module JSON in the schema-2 envelope; a bad payload is one line."""
     now = now or datetime.now(UTC)
-    digest = hashlib.sha256(json.dumps(captured["data"], sort_keys=True).encode()).hexdigest()
-    return {
+    if not isinstance(captured, Mapping):
+        raise SpseChangeError(f"host {host}: the captured result is not a JSON object")
+    if not isinstance(captured.get("data"), Mapping):
+        raise SpseChangeError(f"host {host}: the captured result has no 'data' mapping")
+    baseline = {
         "schema": SCHEMA,
-        "id": f"{host}-{now:%Y%m%dT%H%M%SZ}-{digest[:6]}",
+        "id": new_id(host, captured["data"], now),
         "host": host,
         "captured_at": f"{now:%Y-%m-%dT%H:%M:%SZ}",
         "label": label,
         "tool_version": __version__,
+        "groups": captured.get("groups", []),
         "incomplete": captured.get("incomplete", {}),
         "measurements": captured.get("measurements", {}),
+        "discovery": captured.get("discovery", {}),
         "data": captured["data"],
     }
+    return checked_baseline(baseline, f"host {host}")
+
+
+def _is_str_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                           for k, v in value.items())
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+# field -> (check, what it must be); checked in this order
+_FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("host", lambda v: _valid_host(v), "a host name"),
+    ("id", lambda v: isinstance(v, str) and ID_RE.match(v) is not None, "a baseline id"),
+    ("captured_at", lambda v: isinstance(v, str), "a string"),
+    ("label", lambda v: isinstance(v, str), "a string"),
+    ("tool_version", lambda v: isinstance(v, str), "a string"),
+    ("groups", _is_str_list, "a list of group names"),
+    ("incomplete", _is_str_map, "a mapping of strings to strings"),
+    ("measurements", lambda v: isinstance(v, dict), "a mapping"),
+    ("discovery", lambda v: isinstance(v, dict), "a mapping"),
+    ("data", lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
+     "a mapping of categories"),
+)
+
+
+def checked_baseline(document: Any, source: str) -> dict[str, Any]:
+    """The document as a schema-2 baseline (schema 1 migrated), or one line naming `source` and field."""
+    if not isinstance(document, dict) or document.get("schema") not in (SCHEMA, SCHEMA_1):
+        raise SpseChangeError(f"{source}: not a baseline of schema {SCHEMA} (or {SCHEMA_1})")
+    if document["schema"] == SCHEMA_1:
+        document = {**document, "schema": SCHEMA, "migrated_from": SCHEMA_1,
+                    "groups": [], "discovery": {}}
+    for name, check, what in _FIELDS:
+        if name not in document:
+            raise SpseChangeError(f"{source}: field '{name}' is missing")
+        if not check(document[name]):
+            raise SpseChangeError(f"{source}: field '{name}' must be {what}")
+    if ID_RE.match(document["id"])["host"] != document["host"]:  # type: ignore[index]
+        raise SpseChangeError(f"{source}: field 'id' names another host than '{document['host']}'")
+    return document
 
 
 class BaselineStore:
@@ -60,56 +135,76 @@ class BaselineStore:
         self.root = records_dir / "baselines"
 
     def save(self, baseline: dict[str, Any]) -> Path:
+        """Store a new baseline; an existing file is never replaced."""
         host = _checked_host(baseline["host"])
         path = self.root / host / f"{baseline['id']}.json"
-        try:
-            with locked(self.records):
-                write_atomic(path, dump_json(baseline))
-        except OSError as exc:
-            raise SpseChangeError(f"{exc.filename or path}: cannot write ({exc.strerror})") from None
+        with writing(path), locked(self.records):
+            self._private(host)
+            if path.exists():
+                raise SpseChangeError(f"{path}: a baseline with this id is already stored")
+            write_atomic(path, dump_json(baseline))
         return path
 
+    def _private(self, host: str) -> None:
+        """The store's folders are 0700, also when an older version made them 0755."""
+        private_dir(self.root, tighten=True)
+        private_dir(self.root / host, tighten=True)
+
     def hosts(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _valid_host(p.name))
 
     def ids(self, host: str) -> list[str]:
         """A host's baseline ids, oldest first, from file names alone (references never read files)."""
         if host not in self.hosts():
             raise SpseChangeError(f"no baselines for host '{host}' in {self.root}")
-        return sorted(p.stem for p in (self.root / host).glob("*.json") if ID_RE.match(p.stem))
+        found = [p.stem for p in (self.root / host).glob("*.json")]
+        return sorted((i for i in found if _id_host(i) == host), key=id_order)
 
     def list(self, host: str | None = None) -> list[BaselineInfo]:
-        """Every baseline, oldest first per host, without loading their data."""
-        if host is not None and host not in self.hosts():
-            raise SpseChangeError(f"no baselines for host '{host}' in {self.root}")
-        approved = {h: self.approved_id(h) for h in ([host] if host else self.hosts())}
+        """Every baseline, oldest first per host (each file checked as it is read)."""
+        hosts = [host] if host is not None else self.hosts()
         infos = []
-        for h in approved:
-            for path in sorted((self.root / h).glob("*.json")):
-                match = ID_RE.match(path.stem)
-                if not match:
-                    continue
-                head = read_json(path)
-                infos.append(BaselineInfo(path.stem, h, head.get("captured_at", ""),
-                                          head.get("label", ""), path, path.stem == approved[h]))
+        for h in hosts:
+            approved = self.approved_id(h)
+            for baseline_id in self.ids(h):
+                path = self.root / h / f"{baseline_id}.json"
+                head = self._read(path)
+                infos.append(BaselineInfo(baseline_id, h, head["captured_at"], head["label"], path,
+                                          baseline_id == approved))
         return infos
 
     def approved_id(self, host: str) -> str | None:
-        path = self.root / host / "approved.json"
-        return read_json(path)["id"] if path.is_file() else None
+        """The id `approved.json` names, checked before it becomes a path."""
+        path = self.root / _checked_host(host) / "approved.json"
+        if not path.is_file():
+            return None
+        record = read_json(path)
+        if not isinstance(record, dict):
+            raise SpseChangeError(f"{path}: not an approval record (a JSON object)")
+        approved = record.get("id")
+        if not isinstance(approved, str) or _id_host(approved) != host:
+            raise SpseChangeError(f"{path}: field 'id' must be a baseline id of host '{host}'")
+        if not isinstance(record.get("history", []), list):
+            raise SpseChangeError(f"{path}: field 'history' must be a list")
+        return approved
 
     def approve(self, ref: str, by: str, reason: str, now: datetime | None = None) -> dict[str, Any]:
         """Mark a host's approved baseline, keeping every earlier approval as history."""
         if not reason.strip():
             raise SpseChangeError("--reason must say why this baseline is approved")
-        baseline = self.load(ref)
-        host = _checked_host(baseline["host"])
+        source = self.resolve(ref)
+        baseline = self._read(source)
+        host = baseline["host"]
         path = self.root / host / "approved.json"
-        if self.resolve(ref).parent != path.parent:
+        if source.parent != path.parent.resolve():
             raise SpseChangeError(f"{ref}: only a stored baseline can be approved "
                                   "(this file is outside change_records)")
         stamp = f"{(now or datetime.now(UTC)):%Y-%m-%dT%H:%M:%SZ}"
-        with locked(self.records):
+        with writing(path), locked(self.records):
+            self._private(host)
+            self.approved_id(host)  # a damaged record is said, not overwritten
             history = read_json(path).get("history", []) if path.is_file() else []
             entry = {"id": baseline["id"], "by": by, "at": stamp, "reason": reason.strip()}
             record = {**entry, "history": [*history, entry]}
@@ -117,18 +212,18 @@ class BaselineStore:
         return record
 
     def resolve(self, ref: str) -> Path:
-        """Turn a reference into a baseline file, or say clearly why not."""
+        """Turn a reference into a baseline file (an absolute path), or say clearly why not."""
         candidate = Path(ref)
         if candidate.suffix == ".json" and candidate.is_file():
-            return candidate
+            return candidate.resolve()
         if "@" in ref:
             host, _, which = ref.partition("@")
             return self._resolve_host_ref(_checked_host(host), which, ref)
-        match = ID_RE.match(ref)
-        if match:
-            path = self.root / match["host"] / f"{ref}.json"
+        host = _id_host(ref)
+        if host is not None:
+            path = self.root / host / f"{ref}.json"
             if path.is_file():
-                return path
+                return path.resolve()
         raise SpseChangeError(
             f"unknown baseline '{ref}': use an id from 'spse-change baseline list', "
             "HOST@latest, HOST@-N, HOST@approved or a .json file")
@@ -140,7 +235,7 @@ class BaselineStore:
             if approved is None:
                 raise SpseChangeError(f"host '{host}' has no approved baseline "
                                       "(spse-change baseline approve REF --reason TEXT)")
-            return self.root / host / f"{approved}.json"
+            return (self.root / host / f"{approved}.json").resolve()
         if which == "latest":
             back = 0
         elif re.fullmatch(r"-\d+", which):
@@ -149,18 +244,33 @@ class BaselineStore:
             raise SpseChangeError(f"bad reference '{ref}': after '@' use latest, -N or approved")
         if not ids or back >= len(ids):
             raise SpseChangeError(f"'{ref}': host '{host}' has only {len(ids)} baseline(s)")
-        return self.root / host / f"{ids[-1 - back]}.json"
+        return (self.root / host / f"{ids[-1 - back]}.json").resolve()
 
     def load(self, ref: str) -> dict[str, Any]:
-        path = self.resolve(ref)
-        baseline = read_json(path)
-        if not isinstance(baseline, dict) or baseline.get("schema") != SCHEMA:
-            raise SpseChangeError(f"{path}: not a baseline of schema {SCHEMA}")
+        """The baseline a reference names, checked and (schema 1) migrated."""
+        return self._read(self.resolve(ref))
+
+    def _read(self, path: Path) -> dict[str, Any]:
+        baseline = checked_baseline(read_json(path), str(path))
+        stored = self.root.resolve() in path.resolve().parents
+        if stored and (path.stem, path.parent.name) != (baseline["id"], baseline["host"]):
+            raise SpseChangeError(f"{path}: field 'id' ({baseline['id']}) does not match "
+                                  "the file's name and folder")
         return baseline
 
 
+def _id_host(baseline_id: str) -> str | None:
+    """The host an id names, if it is a valid id of a valid host."""
+    match = ID_RE.match(baseline_id)
+    return match["host"] if match and _valid_host(match["host"]) else None
+
+
+def _valid_host(host: Any) -> bool:
+    """Host names become folder names: nothing that could escape the store."""
+    return isinstance(host, str) and HOST_RE.match(host) is not None and host not in (".", "..")
+
+
 def _checked_host(host: str) -> str:
-    """Host names become folder names: refuse anything that could escape the store."""
-    if not HOST_RE.match(host) or host in (".", ".."):
+    if not _valid_host(host):
         raise SpseChangeError(f"bad host name '{host}'")
     return host

@@ -89,9 +89,18 @@ def test_values_of_another_type_differ(old: Any, new: Any) -> None:
 
 
 def test_flatten_brackets_keys_that_need_it() -> None:
-    tree = {"python3.11": "3.11.2", "a b": 1, "x[y]": 2, "": 3, "apache2": "2.4"}
+    tree = {"python3.11": "3.11.2", "a b": 1, "x[y]": 2, "": 3, "apache2": "2.4",
+            "/etc/ssh/sshd_config": 4, "tcp/[::]:22": 5}
     leaves = {path for path, value in flatten(tree, "packages").values.items()
               if not isinstance(value, dict)}
     assert leaves == {"packages[python3.11]", "packages[a b]", "packages[x[y]]",
-                      "packages[]", "packages.apache2"}
+                      "packages[]", "packages.apache2", "packages[/etc/ssh/sshd_config]",
+                      "packages[tcp/[::]:22]"}
     assert join("", "a.b") == "[a.b]"
+
+
+def test_empty_category_and_missing_category_are_the_same() -> None:
+    assert diff_data({"database": {}}, {}, ["database"]) == []
+    assert diff_data({}, {"database": {}}, ["database"]) == []
+    (change,) = diff_data({"database": {}}, {"database": {"x": 1}}, ["database"])
+    assert (change.path, change.kind) == ("database.x", "added")

@@ -72,7 +72,20 @@ def test_without_policy_file_only_defaults(tmp_path: Path) -> None:
     ("rules:\n  - id: X1\n    match: {path: os.kernel, kind: [renamed]}\n    class: major\n"
      "    reason: r\n", "rules[0].match.kind", "must be one of added, removed, changed"),
     ("rules:\n  - id: X1\n    match: {path: os.kernel}\n    class: major\n    reason: '{value}'\n",
-     "rules[0].reason", "unknown placeholder {value}"),
+     "rules[0].reason", "bad placeholder {value}"),
+    *[(f"rules:\n  - id: X1\n    match: {{path: os.kernel}}\n    class: major\n"
+       f"    reason: '{reason}'\n", "rules[0].reason", f"bad placeholder {shown}")
+      for reason, shown in [("{path!x}", "{path!x}"), ("{old.attr}", "{old.attr}"), ("{0}", "{0}"),
+                            ("{new[0]}", "{new[0]}"), ("{}", "{}"), ("{path:d}", "{path:d}"),
+                            ("{old!r}", "{old!r}")]],
+    ("rules:\n  - id: X1\n    match: {path: os.kernel}\n    class: major\n    reason: 'a {b'\n",
+     "rules[0].reason", "bad braces"),
+    ("rules:\n  - id: X1\n    match: {path: hardware.mounts.*, where: squashfs}\n"
+     "    class: ignore\n    reason: r\n", "rules[0].match.where", "must be a mapping"),
+    ("rules:\n  - id: X1\n    match: {path: hardware.mounts.*, where: {fstype: 3}}\n"
+     "    class: ignore\n    reason: r\n", "rules[0].match.where.fstype", "non-empty string"),
+    ("rules:" + " [" * 10000 + "]" * 10000 + "\n", "nested too deeply", ""),
+    ("rules:" + " {a:" * 10000 + " 1" + "}" * 10000 + "\n", "nested too deeply", ""),
     ("rules:\n  - id: X1\n    match: {path: os.kernel}\n    clas: major\n    reason: r\n",
      "rules[0].clas", "unknown field"),
     ("rules:\n  - id: X1\n    match: {path: os.kernel, scheme: java}\n    class: major\n"
@@ -97,7 +110,18 @@ def test_bad_policy_names_file_and_field(tmp_path: Path, text: str, field: str,
     ("hardware.cpu.**", "hardware.cpu.model", True),
     ("hardware.cpu.**", "hardware.cpu", True),
     ("hardware.cpu.**", "hardware.cpus.model", False),
-    ("hardware.mounts.*", "hardware.mounts./home/file", True),
+    ("hardware.mounts.*", "hardware.mounts[/home/file]", True),
+    ("hardware.mounts./home/file", "hardware.mounts[/home/file]", True),
+    ("hardware.mounts[/snap/*]", "hardware.mounts[/snap/core20/2379]", True),
+    ("hardware.mounts[/snap/*]", "hardware.mounts[/srv/snap]", False),
+    ("hardware.interfaces.br-*", "hardware.interfaces.br-5e2c9a", True),
+    ("hardware.interfaces.br-*", "hardware.interfaces.br0", False),
+    ("database*.settings.**", "database_5433.settings.work_mem.setting", True),
+    ("database*.settings.**", "database.settings.work_mem.setting", True),
+    ("database*.settings.**", "os.settings.x", False),
+    ("ports.**", "ports[tcp/[::]:22]", True),
+    ("ports[tcp/[::]:*]", "ports[tcp/[::]:22]", True),
+    ("config[/etc/ssh/sshd_config].parsed.port", "config[/etc/ssh/sshd_config].parsed.port", True),
     ("hardware.mounts.*", "hardware.mounts[/mnt/a b]", True),
     ("hardware.mounts.*", "hardware.mounts./home.size_bytes", False),
     ("hardware.mounts.*.size_bytes", "hardware.mounts[/srv/v1.0].size_bytes", True),
@@ -145,3 +169,40 @@ def test_version_conditions(old: str, new: str, changed: bool) -> None:
     major = Match(paths=("packages.*",), condition="major_version_changed")
     minor = Match(paths=("packages.*",), condition="minor_version_only")
     assert (major.matches(change), minor.matches(change)) == (changed, not changed)
+
+
+@pytest.mark.parametrize(("where", "kind", "value", "matches"), [
+    ({"fstype": ("squashfs",)}, "added", {"fstype": "squashfs"}, True),
+    ({"fstype": ("squashfs",)}, "removed", {"fstype": "squashfs"}, True),
+    ({"fstype": ("squashfs",)}, "added", {"fstype": "xfs"}, False),
+    ({"fstype": ("squashfs",)}, "added", {"device": "/dev/sdc1"}, False),
+    ({"fstype": ("squashfs",)}, "changed", "squashfs", False),
+    ({"device": ("/dev/loop*", "/dev/ram*")}, "added", {"device": "/dev/loop12"}, True),
+    ({"dm_name": ("*-cow",), "fstype": ("xfs",)}, "added", {"dm_name": "vg-snap-cow"}, False),
+])
+def test_where_globs_look_at_the_added_or_removed_entry(where: dict[str, tuple[str, ...]],
+                                                       kind: str, value: Any,
+                                                       matches: bool) -> None:
+    match = Match(paths=("hardware.mounts.*",), where=tuple(where.items()))
+    old, new = (value, None) if kind == "removed" else (None, value)
+    if kind == "changed":
+        old = "xfs"
+    change = Change("hardware.mounts[/x]", kind, old, new, "hardware")  # type: ignore[arg-type]
+    assert match.matches(change) is matches
+
+
+def test_policy_json_lists_rules_in_order(tmp_path: Path) -> None:
+    policy = load_policy(write_policy(tmp_path, LISTEN_MAJOR))
+    document = policy.to_json()
+    assert document["schema"] == "spse-change/policy/1"
+    assert [rule["id"] for rule in document["rules"]] == [rule.id for rule in policy.rules]
+    first = document["rules"][0]
+    assert first == {"id": "LOCAL001", "description": "The database listens on another address",
+                     "match": {"paths": ["config.**.parsed.listen_addresses"], "kinds": [],
+                               "condition": None, "scheme": None, "where": {}},
+                     "class": "major",
+                     "reason": "database now listens on {new}: ITO must update the firewall",
+                     "origin": "policy.yml"}
+    squashfs = next(rule for rule in document["rules"] if rule["id"] == "HW017")
+    assert squashfs["match"]["where"] == {"fstype": ["squashfs"]}
+    assert document["unmatched"]["class"] == "major"

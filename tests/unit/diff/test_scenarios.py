@@ -45,11 +45,12 @@ def only_item(report: DiffReport) -> tuple[str, str, str, str]:
     pytest.param({("hardware", "interfaces", "eth0", "mac"): "52:54:00:99:88:77"},
                  ("hardware.interfaces.eth0.mac", "changed", "major", "HW009"), id="MAC changed"),
     pytest.param({("hardware", "mounts", "/srv/backup"): NEW_VOLUME},
-                 ("hardware.mounts./srv/backup", "added", "major", "HW005"), id="volume added"),
+                 ("hardware.mounts[/srv/backup]", "added", "major", "HW005"), id="volume added"),
     pytest.param({("hardware", "block_devices", "sdb"): DELETE},
                  ("hardware.block_devices.sdb", "removed", "major", "HW003"), id="disk removed"),
-    pytest.param({("newcategory", "x"): 1},
-                 ("newcategory", "added", "major", "UNMATCHED"), id="new category"),
+    pytest.param({("hardware", "interfaces", "tun0"): {**NEW_NIC, "type": "tunnel"},
+                  ("os", "newfact"): "x"},
+                 ("os.newfact", "added", "major", "UNMATCHED"), id="VPN up is ignored"),
     pytest.param({("os", "newfact"): "x"},
                  ("os.newfact", "added", "major", "UNMATCHED"), id="unmatched path"),
 ])
@@ -62,7 +63,7 @@ def test_one_change_is_one_classified_item(db1: dict[str, Any], policy: Policy,
 
 
 def test_unmatched_change_says_it_is_consulted(db1: dict[str, Any], policy: Policy) -> None:
-    report = diff_baselines(db1, edited(db1, {("newcategory", "x"): 1}), policy)
+    report = diff_baselines(db1, edited(db1, {("os", "newfact"): 1}), policy)
     assert report.items[0].reason == "no rule matched; unknown changes are consulted"
 
 
@@ -142,3 +143,37 @@ def test_digest_change_explained_by_a_parsed_key_is_said_once(db1: dict[str, Any
     assert only_item(diff_baselines(db1, both, policy))[0] == f"config[{CONF}].parsed.work_mem"
     comment_only = edited(db1, {("config", CONF, "sha256"): "0" * 64})
     assert only_item(diff_baselines(db1, comment_only, policy))[0] == f"config[{CONF}].sha256"
+
+
+@pytest.mark.parametrize(("old_groups", "new_groups", "not_compared", "items"), [
+    pytest.param([], [], {"database": "absent from the new baseline"}, [],
+                 id="no groups: a missing category is a gap"),
+    pytest.param(["spse_db"], ["spse_db"], {"database": "absent from the new baseline"}, [],
+                 id="db host lost its database"),
+    pytest.param(["spse_db"], ["spse_app"], {}, [("database", "removed", "major")],
+                 id="no longer a db host: the removal is a change"),
+])
+def test_category_absent_on_one_side(db1: dict[str, Any], policy: Policy, old_groups: list[str],
+                                     new_groups: list[str], not_compared: dict[str, str],
+                                     items: list[tuple[str, str, str]]) -> None:
+    old, new = dict(db1, groups=old_groups), edited(db1, {("database",): DELETE})
+    new["groups"] = new_groups
+    report = diff_baselines(old, new, policy)
+    assert dict(report.not_compared) == not_compared
+    assert [(i.change.path, i.change.kind, i.cls) for i in report.items] == items
+    assert report.clean is False
+
+
+def test_category_absent_on_both_sides_is_fine(db1: dict[str, Any], policy: Policy) -> None:
+    without = edited(db1, {("database",): DELETE})
+    report = diff_baselines(without, edited(without, {}), policy)
+    assert report.complete and report.clean
+
+
+def test_further_cluster_is_classified_like_the_first(db1: dict[str, Any],
+                                                      policy: Policy) -> None:
+    second = {**db1["data"]["database"]}
+    old = edited(db1, {("database_5433",): second})
+    new = edited(old, {("database_5433", "server_version_num"): "160004"})
+    assert only_item(diff_baselines(old, new, policy)) == (
+        "database_5433.server_version_num", "changed", "major", "DB001")

@@ -42,15 +42,44 @@ def test_changes_since_approval_are_unrecorded_drift(project: Project) -> None:
 
 def test_limit_without_inventory_matches_stored_hosts(project: Project) -> None:
     assert list(check_drift(DriftRequest(project, limit="db1", capture=False)).hosts) == ["db1"]
-    with pytest.raises(SpseChangeError, match="matches no host"):
+    with pytest.raises(SpseChangeError, match="nothing to check: limit 'app\\*' matches no host"):
         check_drift(DriftRequest(project, limit="app*", capture=False))
+
+
+def test_nothing_to_check_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--project", str(tmp_path), "drift", "--no-capture"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [f"spse-change: nothing to check: no stored baselines in "
+                                f"{tmp_path}/change_records/baselines (run 'spse-change baseline "
+                                "capture' first)"]
+
+
+def test_a_category_not_compared_is_never_clean(project: Project,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    store = BaselineStore(project.records_dir)
+    store.approve("db1@latest", by="admin", reason="work_mem raised after review")
+    approved = store.load("db1@latest")
+    no_db = {"data": {k: v for k, v in approved["data"].items() if k != "database"},
+             "incomplete": {"database": "psql: connection refused"}}
+    store.save(new_baseline("db1", no_db, now=T0 + timedelta(hours=2)))
+    result = check_drift(DriftRequest(project, limit="db1", capture=False))
+    assert result.hosts["db1"].status == "incomplete"
+    assert result.hosts["db1"].not_compared == {"database": "new baseline: psql: connection refused"}
+    assert main(["--project", str(project.root), "drift", "--no-capture", "-l", "db1"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("== db1: INCOMPLETE, not compared: database\n")
+    assert main(["--project", str(project.root), "drift", "--no-capture", "-l", "db1", "--json"]) == 1
+    host = json.loads(capsys.readouterr().out)["hosts"]["db1"]
+    assert (host["status"], host["reason"], host["not_compared"]) == (
+        "incomplete", "not compared: database", {"database": "new baseline: psql: connection refused"})
 
 
 def test_cli_exit_codes_and_json(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["--project", str(project.root)]
     assert main([*base, "drift", "--no-capture", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["schema"] == "spse-change/drift/1"
+    assert doc["schema"] == "spse-change/drift/2"
     assert doc["hosts"]["db1"]["diff"]["items"][0]["path"] == "database.settings.work_mem.setting"
     store = BaselineStore(project.records_dir)
     store.approve("db1@latest", by="admin", reason="work_mem raised after review")
