@@ -90,7 +90,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.spse_collectors import Context, collect_all
-from ansible.module_utils.spse_config import Redactor
+from ansible.module_utils.spse_secrets import SecretScrubber
 
 
 def main():
@@ -111,8 +111,8 @@ def main():
     )
     if len(module.params["hmac_key"]) < 32:
         module.fail_json(msg="hmac_key is too short (need at least 32 characters)")
-    key = module.params["hmac_key"].encode("utf-8")
-    ctx = Context(module, Redactor(key, module.params["secret_patterns"]), key)
+    scrubber = SecretScrubber(module.params["hmac_key"].encode("utf-8"), module.params["secret_patterns"])
+    ctx = Context(module, scrubber)
     result = collect_all(ctx)
     result["groups"] = sorted(set(module.params["inventory_groups"]))
     # One JSON string rather than a deep structure: Ansible then walks one value, not

@@ -17,7 +17,6 @@ __metaclass__ = type
 import fnmatch
 import grp
 import hashlib
-import hmac
 import json
 import os
 import pwd
@@ -53,11 +52,10 @@ SECRET_BEARING_KINDS = ("pgpass", "private_key")
 class Context:
     """What the collectors share: commands, parameters, the scrubber and everything found so far."""
 
-    def __init__(self, module, scrubber, key, root="/"):
+    def __init__(self, module, scrubber, root="/"):
         self.module = module
         self.params = module.params
         self.scrubber = scrubber
-        self.key = key
         self.root = root
         self.layout = discovery.Layout.detect(root, {
             "apache_conf_dir": self.params.get("apache_conf_dir"),
@@ -524,7 +522,7 @@ class Config(Collector):
         # A plain digest of a file that holds (or may hold) a secret would let one test guesses.
         if parsed is None or kind in SECRET_BEARING_KINDS or ctx.scrubber.MARKER_RE.search(
                 json.dumps(parsed)):
-            entry["hmac"] = hmac.new(ctx.key, raw, hashlib.sha256).hexdigest()
+            entry["hmac"] = ctx.scrubber.hmac_hex(raw)
         else:
             entry["sha256"] = hashlib.sha256(raw).hexdigest()
         if parsed is not None:

@@ -5,20 +5,16 @@ AnsiballZ), so: Python 2.7 and 3.6+, standard library only, no I/O; text in,
 text out (the caller decodes).  Each parser turns a file's text into a
 JSON-ready dict whose values are strings as written (or lists and dicts of
 them), with no comment text, so that a baseline diff shows real changes only.
-Every captured value goes through the scrubber before the dict is returned:
-the clear secret never leaves the host.
+Every captured value goes through the scrubber (``spse_secrets.SecretScrubber``:
+by key name and by value shape) before the dict is returned: the clear secret
+never leaves the host.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import fnmatch
-import hashlib
-import hmac
 import re
-
-from ansible.module_utils.common.text.converters import to_bytes
 
 # A "line" below is (first physical line number, logical line text); a "tree" a JSON-ready dict.
 
@@ -28,46 +24,6 @@ class ParseError(Exception):
 
     Messages give a line number and a reason, never the line's text: it may hold a secret.
     """
-
-
-class Redactor:
-    """Replaces secret values by a keyed hash so a change is detected but the value never leaves
-    the host.
-
-    Same interface as the SECRETS work's ``SecretScrubber`` (``is_secret_name``, ``hash``,
-    ``value``, ``line``, ``MARKER_RE``), so the parsers and collectors take either.
-    """
-
-    PREFIX = "secret:hmac-sha256:"
-    MARKER_RE = re.compile(r"secret:hmac-sha256:[0-9a-f]{32}")
-    # ``NAME=value`` inside a command line whose name says secret (``PGPASSWORD=...``, ``--token=...``)
-    _INLINE_SECRET = re.compile(r"(?i)(\w*(?:pass|secret|token)\w*)=('[^']*'|\"[^\"]*\"|\S+)")
-
-    def __init__(self, key, patterns):
-        # type: (bytes, list) -> None
-        if not key:
-            raise ValueError("the redaction key must not be empty")
-        self._key = key
-        self._patterns = tuple(pattern.lower() for pattern in patterns)
-
-    def is_secret_name(self, name):
-        # type: (str) -> bool
-        name = name.lower()
-        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self._patterns)
-
-    def hash(self, text):
-        # type: (str) -> str
-        data = to_bytes(text, errors="surrogate_or_strict")
-        return self.PREFIX + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:32]
-
-    def value(self, name, value):
-        # type: (str, str) -> str
-        return self.hash(value) if self.is_secret_name(name) else value
-
-    def line(self, text):
-        # type: (str) -> str
-        """A command or free-text line with its ``secret-ish-name=value`` assignments hashed."""
-        return self._INLINE_SECRET.sub(lambda m: m.group(1) + "=" + self.hash(m.group(2)), text)
 
 
 # -- shared helpers -------------------------------------------------------------------------------
@@ -163,29 +119,22 @@ class Parser:
 
     kind = ""
     description = ""
-    public = ()  # lowercased names whose values are facts though secret patterns match them
 
     def parse(self, text, scrubber):
-        # type: (str, Redactor) -> dict
+        # type: (str, SecretScrubber) -> dict
         raise NotImplementedError
-
-    def scrub(self, scrubber, name, value):
-        # type: (Redactor, str, str) -> str
-        """The whole value hashed when ``name`` is secret; credentials inside it hashed always."""
-        return scrubber.line(value) if name.lower() in self.public else scrubber.value(name, value)
 
 
 class PlayConf(Parser):
     """SPSE ``webapp/conf/application.conf`` (Play 1.x, read as Java properties).
 
     Flat ``{key: value}``, last occurrence wins as in Play.  ``%prod.`` framework-id prefixes stay
-    in the key; secrecy is judged on the key with and without the prefix (``%prod.db.pass``).
+    in the key; the scrubber judges secrecy with and without it (``%prod.db.pass``).
     """
 
     kind = "play_conf"
     description = "Play Framework application.conf (SPSE webapp/conf)"
     _LINE = re.compile(r"([^=:\s]+)\s*[=:]\s*(.*)$")
-    _FRAMEWORK_ID = re.compile(r"^%[^.]*\.")
 
     def parse(self, text, scrubber):
         result = {}
@@ -194,8 +143,7 @@ class PlayConf(Parser):
             if not match:
                 raise ParseError("line %d: not a key=value line" % number)
             key, value = match.groups()
-            bare = self._FRAMEWORK_ID.sub("", key)
-            result[key] = self.scrub(scrubber, bare if scrubber.is_secret_name(bare) else key, value)
+            result[key] = scrubber.value(key, value)
         return result
 
 
@@ -225,7 +173,7 @@ class PostgresqlConf(Parser):
             if name in self.INCLUDES:
                 result[_unique(result, name)] = value
             else:
-                result[name] = self.scrub(scrubber, name, value)
+                result[name] = scrubber.value(name, value)
         return result
 
     def _unquote(self, value):
@@ -279,7 +227,7 @@ class PgHba(Parser):
                 name, equals, value = word.partition("=")
                 if not equals:
                     raise ParseError("line %d: option not in name=value form" % number)
-                options[name] = self.scrub(scrubber, name, _unquote(value))
+                options[name] = scrubber.value(name, _unquote(value))
             key = _unique(rules, " ".join(words[:3] + [address]))
             rules[key] = {"order": order, "method": words[method_at], "options": options}
         return {"rules": rules}
@@ -314,12 +262,11 @@ class ApacheConf(Parser):
     Nested dict mirroring the sections: ``"<Name> <args>"`` (no angle brackets) maps to the
     section's own dict, a directive name (case as written) to the list of its argument strings in
     file order, whitespace-normalised with quotes kept.  A repeated section gets `` #2``.
-    ``ServerTokens`` is a hardening fact, not a secret, though ``*token*`` matches it.
+    ``ServerTokens`` stays readable: the scrubber knows it names no secret.
     """
 
     kind = "apache_conf"
     description = "Apache httpd configuration"
-    public = ("servertokens",)
 
     def parse(self, text, scrubber):
         root = {}
@@ -339,7 +286,7 @@ class ApacheConf(Parser):
                 stack.append((words[0], section))
             else:
                 name, args = _directive((number, line))
-                stack[-1][1].setdefault(name, []).append(self.scrub(scrubber, name, args))
+                stack[-1][1].setdefault(name, []).append(scrubber.value(name, args))
         if len(stack) > 1:
             raise ParseError("%d section(s) not closed at end of file" % (len(stack) - 1))
         return root
@@ -366,7 +313,7 @@ class Sysctl(Parser):
             separator = re.search(r"[./]", key)
             if separator and separator.group() == "/":
                 key = "".join(self._SWAP.get(char, char) for char in key)
-            result[key] = self.scrub(scrubber, key, value.strip())
+            result[key] = scrubber.value(key, value.strip())
         return result
 
 
@@ -382,7 +329,7 @@ class Limits(Parser):
             fields = line.split()
             if len(fields) != 4 or fields[1] not in ("soft", "hard", "-"):
                 raise ParseError("line %d: not '<domain> <type> <item> <value>'" % number)
-            result[" ".join(fields[:3])] = self.scrub(scrubber, fields[2], fields[3])
+            result[" ".join(fields[:3])] = scrubber.value(fields[2], fields[3])
         return result
 
 
@@ -415,7 +362,7 @@ class Crontab(Parser):
                 if not match:
                     raise ParseError("line %d: neither a cron entry nor NAME=value" % number)
                 name, value = match.group(1), _unquote(match.group(2))
-                env[name] = self.scrub(scrubber, name, value)
+                env[name] = scrubber.value(name, value)
                 continue
             if len(words) <= schedule:
                 raise ParseError("line %d: cron entry without a command" % number)
@@ -445,13 +392,12 @@ class SshdConfig(Parser):
     Keywords lowercased; always lists in file order, since several keywords repeat (``Port``,
     ``HostKey``, ``AllowUsers``...) and for the others sshd uses the first value.  A ``Match``
     block becomes a nested dict ``"match <criteria>"`` holding the keywords up to the next
-    ``Match``.  ``PasswordAuthentication`` and ``PermitEmptyPasswords`` are hardening facts, not
-    secrets, though ``*password*`` matches them.
+    ``Match``.  ``PasswordAuthentication`` and ``PermitEmptyPasswords`` stay readable: the
+    scrubber knows they are hardening facts, not secrets.
     """
 
     kind = "sshd_config"
     description = "OpenSSH server configuration"
-    public = ("passwordauthentication", "permitemptypasswords")
 
     def parse(self, text, scrubber):
         top = {}
@@ -464,7 +410,7 @@ class SshdConfig(Parser):
             if name == "match":
                 block = top[_unique(top, "match " + args)] = {}
             else:
-                block.setdefault(name, []).append(self.scrub(scrubber, name, args))
+                block.setdefault(name, []).append(scrubber.value(name, args))
         return top
 
 
@@ -480,7 +426,7 @@ class ChronyConf(Parser):
         result = {}
         for line in _lines(text, self.comment, self.inline):
             name, args = _directive(line)
-            result.setdefault(name, []).append(self.scrub(scrubber, name, args))
+            result.setdefault(name, []).append(scrubber.value(name, args))
         return result
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from ansible.module_utils import spse_collectors as collectors
 from ansible.module_utils import spse_postgres as pg
-from ansible.module_utils.spse_config import Redactor
+from ansible.module_utils.spse_secrets import SecretScrubber
 
 from .test_discovery import make_tree, process
 from .test_postgres import EVIL, libpq_values
@@ -47,7 +47,7 @@ class FakeModule:
 
 
 def context(root: Path | str = "/", **kwargs) -> collectors.Context:
-    return collectors.Context(FakeModule(**kwargs), Redactor(KEY, ["*password*", "db.pass"]), KEY,
+    return collectors.Context(FakeModule(**kwargs), SecretScrubber(KEY, ["*password*", "db.pass"]),
                               str(root))
 
 

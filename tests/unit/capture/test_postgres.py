@@ -6,7 +6,7 @@ import re
 
 import pytest
 from ansible.module_utils import spse_postgres as pg
-from ansible.module_utils.spse_config import Redactor
+from ansible.module_utils.spse_secrets import SecretScrubber
 
 EVIL = 'x"\n\\! touch /tmp/pwned\n'
 
@@ -68,7 +68,7 @@ def test_main_port(ports: list[str], wanted: list[str], main: str | None) -> Non
 
 
 def test_settings_keep_stable_fields_and_scrub_values() -> None:
-    scrubber = Redactor(b"k" * 32, ["*password*"])
+    scrubber = SecretScrubber(b"k" * 32, ["*password*"])
     rows = {
         "work_mem": {"name": "work_mem", "setting": "16384", "unit": "kB", "source": "configuration file",
                      "sourcefile": "/var/lib/pgsql/10/data/postgresql.conf", "sourceline": 127,
