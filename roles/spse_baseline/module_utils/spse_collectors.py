@@ -320,7 +320,7 @@ class Postgresql(Collector):
     def _ask(self, ctx, cluster):
         cluster["found_by"] = discovery.RUNNING
         try:
-            out = psql(ctx, cluster, "postgres", spse_postgres.CLUSTER_SQL)
+            out = psql(ctx, cluster, spse_postgres.CLUSTER_DB, spse_postgres.CLUSTER_SQL)
             cluster["server"] = json.loads(out)
         except (RuntimeError, ValueError) as exc:
             cluster["error"] = "%s" % exc
@@ -590,8 +590,12 @@ class Database(Collector):
 
     def _extensions(self, ctx, key, cluster, names):
         """Extensions live in each database: one psql per database (in parallel), the name passed
-        as data in the connection string, never written into a script."""
+        as data in the connection string, never written into a script; the cluster query already
+        brought those of the database it connected to."""
         found, failed = {}, []
+        if spse_postgres.CLUSTER_DB in names:
+            found[spse_postgres.CLUSTER_DB] = cluster["server"].get("extensions") or {}
+            names = [name for name in names if name != spse_postgres.CLUSTER_DB]
 
         def ask(name):
             try:

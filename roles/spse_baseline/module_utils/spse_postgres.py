@@ -15,11 +15,15 @@ __metaclass__ = type
 import re
 
 APPLICATION_NAME = "spse-change"
+CLUSTER_DB = "postgres"  # the database the cluster query connects to
 
-# One row with everything a baseline keeps about a cluster. ``row_to_json`` of pg_settings keeps
-# the query the same on every version since 9.4 (``pending_restart`` came in 9.5).
+# One row with everything a baseline keeps about a cluster, and the extensions of CLUSTER_DB
+# (one psql fewer). ``row_to_json`` of pg_settings keeps the query the same on every version
+# since 9.4 (``pending_restart`` came in 9.5).
+EXTENSIONS_SQL = "SELECT json_object_agg(extname, extversion) FROM pg_extension"
 CLUSTER_SQL = """
 SELECT json_build_object(
+  'extensions', (""" + EXTENSIONS_SQL + """),
   'server_version', current_setting('server_version'),
   'server_version_num', current_setting('server_version_num')::int,
   'settings', (SELECT json_object_agg(s.name, row_to_json(s)) FROM pg_settings s
@@ -29,7 +33,6 @@ SELECT json_build_object(
       'connectable', datallowconn AND NOT datistemplate, 'size_bytes', pg_database_size(oid)))
     FROM pg_database))
 """
-EXTENSIONS_SQL = "SELECT json_object_agg(extname, extversion) FROM pg_extension"
 SETTING_FIELDS = ("setting", "unit", "source", "sourcefile", "pending_restart")
 
 

@@ -204,7 +204,8 @@ def psql_server(args: list[str]) -> tuple[int, str, str]:
     settings["work_mem"] = {"setting": "4096", "unit": "kB", "source": "configuration file",
                             "sourcefile": data + "/conf.d/tuning.conf", "sourceline": 3}
     settings["ldap_password"] = {"setting": "Ld4p!", "unit": None, "source": "configuration file"}
-    return 0, json.dumps({"server_version": "10.23", "server_version_num": 100023,
+    return 0, json.dumps({"extensions": {"plpgsql": "1.0", "from": "postgres"},
+                          "server_version": "10.23", "server_version_num": 100023,
                           "settings": settings, "databases": databases}), ""
 
 
@@ -250,7 +251,7 @@ def test_every_psql_is_an_argument_list_with_no_script(
     ctx = run_postgres(tmp_path, monkeypatch, "jdbc:postgresql://localhost/epns_prod")
     assert ctx.data["database"]["extensions"].keys() == {"postgres", EVIL}  # 5432 is the main one now
     calls = ctx.module.calls
-    assert len(calls) == 2 + 3  # one per cluster, one per connectable database
+    assert len(calls) == 2 + 1  # one per cluster (with its postgres database), one per other database
     owner = pwd.getpwuid(os.stat(tmp_path / "var/lib/pgsql/10/data").st_uid).pw_name  # as the server
     for args, stdin in calls:
         assert stdin is None
