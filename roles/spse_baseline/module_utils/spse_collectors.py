@@ -323,7 +323,7 @@ class Postgresql(Collector):
             out = psql(ctx, cluster, spse_postgres.CLUSTER_DB, spse_postgres.CLUSTER_SQL)
             cluster["server"] = json.loads(out)
         except (RuntimeError, ValueError) as exc:
-            cluster["error"] = "%s" % exc
+            cluster["error"] = u"%s" % exc
             return
         rows = cluster["server"].get("settings") or {}
         for name in ("config_file", "hba_file", "data_directory", "port"):
@@ -518,7 +518,7 @@ class Config(Collector):
             try:
                 parsed = parser.parse(raw.decode("utf-8", "replace"), ctx.scrubber)
             except ParseError as exc:
-                entry["parse_error"] = "%s" % exc
+                entry["parse_error"] = u"%s" % exc
         # A plain digest of a file that holds (or may hold) a secret would let one test guesses.
         if parsed is None or kind in SECRET_BEARING_KINDS or ctx.scrubber.MARKER_RE.search(
                 json.dumps(parsed)):
@@ -559,7 +559,7 @@ class Database(Collector):
             try:
                 value = self._cluster(ctx, key, cluster)
             except RuntimeError as exc:
-                ctx.incomplete[key] = "%s" % exc
+                ctx.incomplete[key] = u"%s" % exc
                 value = {}
             if key == "database":
                 result = value
@@ -733,7 +733,7 @@ def run_one(ctx, cls):
     except Exception as exc:  # a category that fails is said, not hidden
         known = isinstance(exc, (RuntimeError, EnvironmentError))
         # The exception's type, never its text when unknown: a parser's KeyError could hold a value.
-        ctx.incomplete[category] = "%s" % exc if known else "%s in the %s collector" % (
+        ctx.incomplete[category] = u"%s" % exc if known else "%s in the %s collector" % (
             type(exc).__name__, cls.name)
     if cls.fills_data:
         ctx.data[cls.name] = result
