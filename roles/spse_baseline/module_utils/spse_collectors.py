@@ -535,6 +535,47 @@ class Config(Collector):
 # -- live PostgreSQL ------------------------------------------------------------------------------
 
 
+class Extensions(Collector):
+    """Extensions live in each database: one psql per database, all in parallel and beside the
+    config collector, the name passed as data in the connection string, never written into a
+    script. The cluster query already brought those of the database it connected to.
+
+    ``{data directory: {"found": {database: {extension: version}}, "failed": [database, ...]}}``
+    """
+
+    name = "extensions"
+    requires = ("postgresql",)
+    category = "database"
+    fills_data = False
+
+    def enabled(self, ctx):
+        return ctx.params.get("capture_database", True)
+
+    def collect(self, ctx):
+        result, asks = {}, []
+        for cluster in ctx.found.get("postgresql") or []:
+            server = cluster.get("server")
+            if not server:
+                continue
+            entry = result[cluster["data_directory"]] = {"found": {}, "failed": []}
+            for name, db in sorted((server.get("databases") or {}).items()):
+                if name == spse_postgres.CLUSTER_DB:
+                    entry["found"][name] = server.get("extensions") or {}
+                elif db["connectable"]:
+                    asks.append((cluster, entry, name))
+
+        def ask(item):
+            cluster, entry, name = item
+            try:
+                entry["found"][name] = json.loads(
+                    psql(ctx, cluster, name, spse_postgres.EXTENSIONS_SQL) or "null") or {}
+            except (RuntimeError, ValueError):
+                entry["failed"].append(name)
+
+        parallel(ask, asks)
+        return result
+
+
 class Database(Collector):
     """Each cluster's live settings, databases and extensions. The cluster the SPSE instances'
     database URL points to (else the one on 5432, else the only one) is data ``database``; each
@@ -542,7 +583,7 @@ class Database(Collector):
     incomplete, never empty-and-clean."""
 
     name = "database"
-    requires = ("postgresql", "config")
+    requires = ("postgresql", "extensions", "config")
 
     def enabled(self, ctx):
         return ctx.params.get("capture_database", True)
@@ -576,38 +617,21 @@ class Database(Collector):
         if "error" in cluster:
             raise RuntimeError(cluster["error"])
         server = cluster["server"]
-        databases, reachable = {}, []
+        databases = {}
         for name, db in sorted((server.get("databases") or {}).items()):
             ctx.measurements["%s.databases.%s.size_bytes" % (key, name)] = db["size_bytes"]
             databases[name] = {"owner": db["owner"], "encoding": db["encoding"]}
-            if db["connectable"]:
-                reachable.append(name)
+        extensions = (ctx.found.get("extensions") or {}).get(cluster["data_directory"])
+        if extensions is None:
+            raise RuntimeError("extensions were not collected")
+        if extensions["failed"]:
+            ctx.incomplete[key + ":extensions"] = "psql failed for %d database(s)" % len(
+                extensions["failed"])
         return {"server_version": server["server_version"],
                 "server_version_num": server["server_version_num"],
                 "settings": spse_postgres.settings(server.get("settings"), ctx.scrubber),
                 "databases": databases,
-                "extensions": self._extensions(ctx, key, cluster, reachable)}
-
-    def _extensions(self, ctx, key, cluster, names):
-        """Extensions live in each database: one psql per database (in parallel), the name passed
-        as data in the connection string, never written into a script; the cluster query already
-        brought those of the database it connected to."""
-        found, failed = {}, []
-        if spse_postgres.CLUSTER_DB in names:
-            found[spse_postgres.CLUSTER_DB] = cluster["server"].get("extensions") or {}
-            names = [name for name in names if name != spse_postgres.CLUSTER_DB]
-
-        def ask(name):
-            try:
-                found[name] = json.loads(psql(ctx, cluster, name, spse_postgres.EXTENSIONS_SQL)
-                                         or "null") or {}
-            except (RuntimeError, ValueError):
-                failed.append(name)
-
-        parallel(ask, names)
-        if failed:
-            ctx.incomplete[key + ":extensions"] = "psql failed for %d database(s)" % len(failed)
-        return found
+                "extensions": extensions["found"]}
 
 
 # -- the SPSE application -------------------------------------------------------------------------
@@ -702,8 +726,8 @@ class Spse(Collector):
 
 # -- the registry ---------------------------------------------------------------------------------
 
-COLLECTORS = (Packages, Services, Ports, Hardware, Os, Postgresql, Apache, Instances, Config,
-              Database, Spse)
+COLLECTORS = (Packages, Services, Ports, Hardware, Os, Postgresql, Extensions, Apache, Instances,
+              Config, Database, Spse)
 
 
 def check_order(collectors):

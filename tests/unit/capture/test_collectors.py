@@ -213,6 +213,7 @@ def run_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -
     monkeypatch.setattr(collectors.os, "geteuid", lambda: 0)
     ctx = context(two_clusters(tmp_path), bins={"runuser": "/sbin/runuser"}, respond=psql_server)
     collectors.run_one(ctx, collectors.Postgresql)
+    collectors.run_one(ctx, collectors.Extensions)
     ctx.data["config"] = {"/home/appserv/spse4/webapp/conf/application.conf": {
         "kind": "play_conf", "parsed": {"db.url": db_url}}}
     collectors.run_one(ctx, collectors.Database)

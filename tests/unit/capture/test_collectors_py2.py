@@ -66,7 +66,7 @@ class Module(object):
 
 os.geteuid = lambda: 0
 ctx = c.Context(Module(), SecretScrubber(b"k" * 32, ["db.pass", "*password*"]), root)
-for cls in (c.Postgresql, c.Apache, c.Instances, c.Config, c.Database):
+for cls in (c.Postgresql, c.Extensions, c.Apache, c.Instances, c.Config, c.Database):
     c.run_one(ctx, cls)
 ctx.data["hardware"] = {"mounts": {"/": {}}}
 c.run_one(ctx, c.Spse)
