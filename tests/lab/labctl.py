@@ -36,14 +36,43 @@ RECIPE_DIR = HERE / "image"
 CACHE_DIR = Path(os.environ.get("SPSE_LAB_CACHE", "/var/cache/spse-lab"))
 DEFAULT_LAB_DIR = "/var/tmp/spse-lab"
 
-SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-PACKAGES = (
-    "openssh-server", "python3", "python3-apt", "python3-psycopg2", "sudo", "acl",
-    "postgresql", "apache2", "libapache2-mod-security2", "libapache2-mod-evasive",
-    "cron", "chrony", "openssl", "ca-certificates", "curl", "tzdata", "netbase",
-    "iproute2", "iputils-ping", "procps", "kmod", "e2fsprogs", "util-linux", "less",
-)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of lab host: its Debian suite and packages, and where its layout puts things."""
+
+    name: str
+    suite: str
+    packages: tuple[str, ...]
+    python: str | None  # the inventory's ansible_python_interpreter (None: discovery)
+    pg_volume: str  # the database volume's mount point
+    pg_seed: str  # what the volume starts with, from the image
+    pg_settings: str  # the file that gets the per-host PostgreSQL settings
+    file_store: str
+    tls_cert: str
+    tls_key: str
+
+
+KINDS = {kind.name: kind for kind in (
+    Kind("bookworm", "bookworm", (
+        "openssh-server", "python3", "python3-apt", "python3-psycopg2", "sudo", "acl",
+        "postgresql", "apache2", "libapache2-mod-security2", "libapache2-mod-evasive",
+        "cron", "chrony", "openssl", "ca-certificates", "curl", "tzdata", "netbase",
+        "iproute2", "iputils-ping", "procps", "kmod", "e2fsprogs", "util-linux", "less",
+    ), "/usr/bin/python3", "/var/lib/postgresql", "/var/lib/postgresql",
+        "/etc/postgresql/15/main/conf.d/spse.conf", "/home/file/file_prod",
+        "/etc/ssl/certs/spse.crt", "/etc/ssl/private/spse.key"),
+    # Laid out like a CentOS 7 SPSE server; python2.7 is its only Python.
+    Kind("legacy", "bullseye", (
+        "openssh-server", "python2.7", "sudo", "acl", "postgresql-13", "postgresql-client-13",
+        "apache2", "libapache2-mod-security2", "cron", "chrony", "openssl", "ca-certificates",
+        "curl", "tzdata", "netbase", "iproute2", "iputils-ping", "procps", "kmod", "e2fsprogs",
+        "util-linux", "less", "init-system-helpers", "hostname",
+    ), None, "/var/lib/pgsql", "/var/lib/pgsql", "/var/lib/pgsql/13/data/postgresql.conf",
+        "/home/file_prod", "/etc/pki/tls/certs/spse.crt", "/etc/pki/tls/private/spse.key"),
+)}
 
 BRIDGE = "spselab0"
 NETNS_PREFIX = "spselab-"
@@ -52,8 +81,9 @@ SUBNET = "198.18.0"
 GATEWAY = f"{SUBNET}.1"
 FIRST_HOST_IP = 11
 MAX_HOSTS = 200
-ROLES = ("app", "db", "aio")
-GROUPS = {"app": ("spse_app",), "db": ("spse_db",), "aio": ("spse_app", "spse_db")}
+ROLES = ("app", "db", "aio")  # of bookworm hosts, in turn; legacy hosts have role "legacy"
+GROUPS = {"app": ("spse_app",), "db": ("spse_db",), "aio": ("spse_app", "spse_db"),
+          "legacy": ("spse_app", "spse_db")}
 PG_VOLUME_MB = 512
 FILE_VOLUME_MB = 128
 BOOT_TIMEOUT = 90.0
@@ -145,19 +175,25 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def base_hash() -> str:
-    """Identity of the bare Debian tree: only the package set matters."""
-    return _digest([SUITE.encode(), MIRROR.encode(), " ".join(PACKAGES).encode()])
+def base_hash(kind: Kind) -> str:
+    """Identity of the bare Debian tree: only the suite and package set matter."""
+    return _digest([kind.suite.encode(), MIRROR.encode(), " ".join(kind.packages).encode()])
 
 
-def recipe_hash() -> str:
-    """Identity of the provisioned image: this module plus every recipe file."""
-    parts = [Path(__file__).resolve().read_bytes()]
-    for path in sorted(RECIPE_DIR.rglob("*")):
-        if path.is_file():
-            parts += [str(path.relative_to(RECIPE_DIR)).encode(), path.read_bytes(),
-                      str(path.stat().st_mode & 0o777).encode()]
+def recipe_hash(kind: Kind) -> str:
+    """Identity of a provisioned image: this module plus the kind's and the common recipe files."""
+    parts = [Path(__file__).resolve().read_bytes(), kind.name.encode()]
+    for sub in ("common", kind.name):
+        for path in sorted((RECIPE_DIR / sub).rglob("*")):
+            if path.is_file():
+                parts += [str(path.relative_to(RECIPE_DIR)).encode(), path.read_bytes(),
+                          str(path.stat().st_mode & 0o777).encode()]
     return _digest(parts)
+
+
+def lab_recipe() -> str:
+    """Identity of what `up` makes: every kind's image (a lab is reused only when equal)."""
+    return _digest([recipe_hash(kind).encode() for kind in KINDS.values()])
 
 
 @contextlib.contextmanager
@@ -189,31 +225,31 @@ def ensure_apt_package(tool: str, package: str) -> None:
         run(install, capture=False, env=env)
 
 
-def ensure_base(lock: int) -> Path:
+def ensure_base(kind: Kind, lock: int) -> Path:
     """Debootstrap the package set once (about 30-40 s) and keep it in the cache."""
-    base = CACHE_DIR / f"base-{base_hash()}" / "rootfs"
+    base = CACHE_DIR / f"base-{base_hash(kind)}" / "rootfs"
     if base.is_dir():
         return base
     ensure_apt_package("mmdebstrap", "mmdebstrap")
     tmp = CACHE_DIR / f".tmp-{base.parent.name}"
     remove_tree(tmp)
     tmp.mkdir(parents=True)
-    log(f"building Debian {SUITE} base tree with mmdebstrap (once)")
+    log(f"building Debian {kind.suite} base tree with mmdebstrap (once)")
     run(["unshare", "--mount", "--propagation", "private",  # its mounts die with it
          "mmdebstrap", "--variant=minbase", "--aptopt=APT::Install-Recommends \"false\"",
-         f"--include={','.join(PACKAGES)}", SUITE, str(tmp / "rootfs"), MIRROR],
+         f"--include={','.join(kind.packages)}", kind.suite, str(tmp / "rootfs"), MIRROR],
         capture=False, pass_fds=(lock,))
     tmp.rename(base.parent)
     return base
 
 
-def ensure_image() -> Path:
-    """Return the provisioned image for the current recipe, building it if needed.
+def ensure_image(kind: Kind) -> Path:
+    """Return the provisioned image of a kind for the current recipe, building it if needed.
 
     The image is built in a temporary folder and renamed into place, so an
     interrupted build never leaves a half image that looks complete.
     """
-    digest = recipe_hash()
+    digest = recipe_hash(kind)
     image = CACHE_DIR / digest / "rootfs"
     if image.is_dir():
         return image
@@ -221,26 +257,27 @@ def ensure_image() -> Path:
         if image.is_dir():
             return image
         started = time.monotonic()
-        base = ensure_base(lock)
+        base = ensure_base(kind, lock)
         tmp = CACHE_DIR / f".tmp-{digest}"
         remove_tree(tmp)
         tmp.mkdir()
-        log(f"provisioning image {digest}")
+        log(f"provisioning {kind.name} image {digest}")
         run(["cp", "-a", str(base), str(tmp / "rootfs")])
         run(["unshare", "--mount", "--pid", "--net", "--uts", "--ipc", "--fork",
              "--propagation", "private", sys.executable, str(Path(__file__).resolve()),
-             "_image-setup", str(tmp / "rootfs")], capture=False, pass_fds=(lock,))
+             "_image-setup", kind.name, str(tmp / "rootfs")], capture=False, pass_fds=(lock,))
         tmp.rename(image.parent)
+        current = {name for k in KINDS.values() for name in (recipe_hash(k), f"base-{base_hash(k)}")}
         for old in CACHE_DIR.iterdir():
-            if old.is_dir() and old.name not in (digest, base.parent.name):
+            if old.is_dir() and old.name not in current:
                 log(f"removing old cached image {old.name}")
                 remove_tree(old)
         log(f"image ready in {time.monotonic() - started:.0f} s")
     return image
 
 
-def image_setup(root: Path) -> None:
-    """Run image/setup.sh chrooted in the new tree (we are in fresh namespaces)."""
+def image_setup(kind: Kind, root: Path) -> None:
+    """Run image/<kind>/setup.sh chrooted in the new tree (we are in fresh namespaces)."""
     run(["ip", "link", "set", "lo", "up"])
     run(["mount", "-t", "proc", "proc", str(root / "proc")])
     run(["mount", "--rbind", "/dev", str(root / "dev")])
@@ -248,7 +285,7 @@ def image_setup(root: Path) -> None:
     recipe = root / "tmp" / "spse-lab-recipe"
     shutil.copytree(RECIPE_DIR, recipe)
     try:
-        run(["chroot", str(root), "/bin/sh", "/tmp/spse-lab-recipe/setup.sh"],
+        run(["chroot", str(root), "/bin/sh", f"/tmp/spse-lab-recipe/{kind.name}/setup.sh"],
             capture=False, env=CLEAN_ENV)
     finally:
         shutil.rmtree(recipe, ignore_errors=True)
@@ -266,6 +303,7 @@ class Host:
     groups: tuple[str, ...]
     db_host: str | None
     lab: Lab = field(repr=False, compare=False)
+    kind: str = "bookworm"
 
     def exec(self, cmd: str | list[str], check: bool = True,
              input: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -273,17 +311,19 @@ class Host:
         return self.lab.exec(self.name, cmd, check=check, input=input)
 
 
-def plan_hosts(count: int) -> list[dict]:
-    """Names, roles, addresses and database links for `count` hosts.
+def plan_hosts(count: int, legacy: int = 0) -> list[dict]:
+    """Names, roles, addresses and database links for `count` hosts and `legacy` more.
 
     Roles cycle app, db, aio (app1, db1, aio1, app2, ...). app<k> uses db<k>,
-    else db1, else itself; aio hosts use their own local database.
+    else db1, else itself; aio hosts use their own local database. Legacy
+    hosts (legacy1, ...) come after them and are app and database in one.
     """
+    roles = [ROLES[index % len(ROLES)] for index in range(count)] + ["legacy"] * legacy
     hosts = []
-    for index in range(count):
-        role = ROLES[index % len(ROLES)]
-        name = f"{role}{index // len(ROLES) + 1}"
+    for index, role in enumerate(roles):
+        name = f"{role}{roles[:index].count(role) + 1}"
         hosts.append({"name": name, "role": role, "groups": list(GROUPS[role]),
+                      "kind": "legacy" if role == "legacy" else "bookworm",
                       "ip": f"{SUBNET}.{FIRST_HOST_IP + index}",
                       "netns": f"{NETNS_PREFIX}{name}", "veth": f"{VETH_PREFIX}{name}",
                       "volumes": [], "nics": [], "disks": [], "loops": [],
@@ -292,7 +332,7 @@ def plan_hosts(count: int) -> list[dict]:
     for host in hosts:
         if host["role"] == "db":
             host["db_host"] = None
-        elif host["role"] == "aio":
+        elif host["role"] in ("aio", "legacy"):
             host["db_host"] = host["name"]
         else:
             same = "db" + host["name"][3:]
@@ -378,7 +418,7 @@ def _password(length: int = 24) -> str:
 
 
 def pg_settings(host: dict) -> str:
-    """conf.d/spse.conf: the tuning and pgBadger-friendly logging an LPSE DBA sets."""
+    """The tuning and pgBadger-friendly logging an LPSE DBA sets (Kind.pg_settings)."""
     listen = "*" if host["role"] == "db" else "localhost"
     return f"""# SPSE database settings ({host['name']})
 listen_addresses = '{listen}'
@@ -409,7 +449,7 @@ log_autovacuum_min_duration = 0
 """
 
 
-def application_conf(host: dict, db_ip: str | None, db_pass: str) -> str:
+def application_conf(host: dict, db_ip: str | None, db_pass: str, file_store: str) -> str:
     """webapp/conf/application.conf as SPSE 4 ships it (Play key=value lines)."""
     db_addr = "localhost" if db_ip is None else db_ip
     return f"""# This is the main configuration file for the application SPSE 4.
@@ -441,7 +481,7 @@ spse.lpse.kode=999
 spse.host={host['name']}
 sikap.url=https://sikap.lkpp.go.id
 spse3.url=http://localhost/eproc
-file.path=/home/file/file_prod
+file.path={file_store}
 """
 
 
@@ -510,8 +550,14 @@ class Lab:
     def hosts(self) -> dict[str, Host]:
         """Handles for the hosts of the current lab."""
         state = self.load() or {"hosts": {}}
-        return {name: Host(name, h["role"], h["ip"], tuple(h["groups"]), h.get("db_host"), self)
+        return {name: Host(name, h["role"], h["ip"], tuple(h["groups"]), h.get("db_host"), self,
+                           h["kind"])
                 for name, h in state["hosts"].items()}
+
+    @property
+    def legacy_hosts(self) -> list[str]:
+        """Names of the legacy (CentOS 7-like, Python 2.7 only) hosts."""
+        return [name for name, host in self.hosts.items() if host.kind == "legacy"]
 
     def ansible_env(self) -> dict[str, str]:
         """Environment for ansible commands: config, home and temp inside the lab folder."""
@@ -645,10 +691,14 @@ class Lab:
 
     # ------------------------------------------------------------ lifecycle
 
-    def up(self, count: int = 3) -> Path:
-        """Start `count` hosts (after clearing any old or stale lab); return the inventory."""
-        if not 1 <= count <= MAX_HOSTS:
-            raise LabError(f"host count must be 1..{MAX_HOSTS}, not {count}", 2)
+    def up(self, count: int = 3, legacy: int = 0) -> Path:
+        """Start `count` hosts and `legacy` legacy hosts (after clearing any old or stale lab).
+
+        Returns the inventory.
+        """
+        if not 0 <= count <= MAX_HOSTS or not 0 <= legacy <= MAX_HOSTS - count or not count + legacy:
+            raise LabError(f"host counts must be 0..{MAX_HOSTS} in all and not both 0, "
+                           f"not {count} and {legacy} legacy", 2)
         problem = namespace_problem()
         if problem:
             raise LabError(problem)
@@ -659,28 +709,30 @@ class Lab:
         if self.load() is not None or self._lab_processes() or self._loops():
             log("clearing the previous lab")
         self.down(tolerate_leaks=True)  # also what a killed run left without a state file
-        image = ensure_image()
+        kinds = {"bookworm"} if count else set()
+        kinds |= {"legacy"} if legacy else set()
+        images = {name: str(ensure_image(KINDS[name])) for name in sorted(kinds)}
         built = time.monotonic()
         for sub in ("hosts", "cp", "ansible/tmp"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "spse-lab", "-f", str(self.key)])
-        hosts = plan_hosts(count)
-        state = {"version": 1, "recipe": recipe_hash(), "image": str(image), "bridge": BRIDGE,
+        hosts = plan_hosts(count, legacy)
+        state = {"version": 2, "recipe": lab_recipe(), "images": images, "bridge": BRIDGE,
                  "started": time.time(), "hosts": {h["name"]: h for h in hosts}}
         self.save(state)
         self._bridge_up()
-        db_passwords = {h["name"]: _password() for h in hosts if h["role"] in ("db", "aio")}
+        db_passwords = {h["name"]: _password() for h in hosts if "spse_db" in h["groups"]}
         pubkey = self.key.with_suffix(".pub").read_text(encoding="utf-8")
-        with ThreadPoolExecutor(max_workers=min(8, count)) as pool:
-            list(pool.map(lambda h: self._create(h, state, image, pubkey, db_passwords), hosts))
+        with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+            list(pool.map(lambda h: self._create(h, state, pubkey, db_passwords), hosts))
         for host in hosts:
-            self._spawn(host, image)
+            self._spawn(host, Path(images[host["kind"]]))
         self.save(state)
         self._await_boot(hosts)
         self.save(state)
         self._write_access_files(hosts)
-        log(f"{count} hosts up in {time.monotonic() - built:.1f} s"
+        log(f"{len(hosts)} hosts up in {time.monotonic() - built:.1f} s"
             + (f" (image {built - started:.0f} s)" if built - started > 5 else ""))
         return self.inventory
 
@@ -689,10 +741,10 @@ class Lab:
         run(["ip", "addr", "add", f"{GATEWAY}/24", "dev", BRIDGE])
         run(["ip", "link", "set", BRIDGE, "up"])
 
-    def _create(self, host: dict, state: dict, image: Path, pubkey: str,
-                db_passwords: dict[str, str]) -> None:
+    def _create(self, host: dict, state: dict, pubkey: str, db_passwords: dict[str, str]) -> None:
         """Write a host's identity and role files and volumes, and wire its network."""
-        name, role = host["name"], host["role"]
+        name, kind = host["name"], KINDS[host["kind"]]
+        image = Path(state["images"][kind.name])
         hostdir = self.dir / "hosts" / name
         for sub in ("upper", "work", "merged", "vol"):
             (hostdir / sub).mkdir(parents=True)
@@ -701,20 +753,20 @@ class Lab:
         upper.write("etc/hostname", f"{name}\n")
         upper.write("etc/hosts", f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n{others}")
         upper.write("etc/machine-id", secrets.token_hex(16) + "\n", 0o444)
-        for kind in ("rsa", "ecdsa", "ed25519"):
-            run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", f"root@{name}",
-                 "-f", str(upper.path(f"etc/ssh/ssh_host_{kind}_key"))])
+        for key_type in ("rsa", "ecdsa", "ed25519"):
+            run(["ssh-keygen", "-q", "-t", key_type, "-N", "", "-C", f"root@{name}",
+                 "-f", str(upper.path(f"etc/ssh/ssh_host_{key_type}_key"))])
         upper.write("home/ansible/.ssh/authorized_keys", pubkey, 0o600, "ansible")
-        if role in ("db", "aio"):
-            self._create_db(host, upper, image, db_passwords[name])
+        if "spse_db" in host["groups"]:
+            self._create_db(host, kind, upper, image, db_passwords[name])
         else:
             upper.disable_service("postgresql")
             upper.remove("etc/postgresql/15/main")
             upper.remove("var/lib/postgresql/15")
-        if role in ("app", "aio"):
+        if "spse_app" in host["groups"]:
             db_host = host["db_host"]
             db_ip = None if db_host in (None, name) else state["hosts"][db_host]["ip"]
-            self._create_app(host, upper, image, db_ip, db_passwords.get(db_host or "", ""))
+            self._create_app(host, kind, upper, image, db_ip, db_passwords.get(db_host or "", ""))
         else:
             upper.disable_service("apache2")
             upper.drop_service("spse4")
@@ -723,16 +775,24 @@ class Lab:
             upper.remove("etc/apache2/sites-enabled/spse.conf")
         self._network(host)
 
-    def _create_db(self, host: dict, upper: Upper, image: Path, password: str) -> None:
-        """PostgreSQL settings, the epns password, and the data volume with .pgpass."""
-        upper.write("etc/postgresql/15/main/conf.d/spse.conf", pg_settings(host), 0o644,
-                    "postgres")
+    def _create_db(self, host: dict, kind: Kind, upper: Upper, image: Path, password: str) -> None:
+        """PostgreSQL settings, the epns password, and the data volume with .pgpass.
+
+        The settings go to their own file, or are appended to postgresql.conf
+        when it lives in the data directory (the PGDG layout), on the volume.
+        """
         upper.write("etc/spse-lab/firstboot.sql",
                     "SET log_statement = 'none';\nSET log_min_duration_statement = -1;\n"
                     f"ALTER ROLE epns PASSWORD '{password}';\n", 0o600)
         hostdir = upper.upper.parent
         staging = hostdir / "vol" / "pgdata.d"
-        run(["cp", "-a", str(image / "var/lib/postgresql"), str(staging)])
+        run(["cp", "-a", str(image / kind.pg_seed.lstrip("/")), str(staging)])
+        settings = Path(kind.pg_settings)
+        if settings.is_relative_to(kind.pg_volume):
+            with open(staging / settings.relative_to(kind.pg_volume), "a", encoding="utf-8") as conf:
+                conf.write("\n" + pg_settings(host))
+        else:
+            upper.write(str(settings), pg_settings(host), 0o644, "postgres")
         pgpass = staging / ".pgpass"
         pgpass.write_text(f"localhost:5432:epns_prod:epns:{password}\n"
                           f"*:*:epns_prod:epns:{password}\n*:*:epns_lat:epns:{password}\n",
@@ -742,25 +802,26 @@ class Lab:
         volume = hostdir / "vol" / "pgdata.img"
         make_volume(volume, PG_VOLUME_MB, "pgdata", staging, upper.owner("postgres"))
         shutil.rmtree(staging)
-        host["volumes"].append({"image": str(volume), "mountpoint": "/var/lib/postgresql"})
+        host["volumes"].append({"image": str(volume), "mountpoint": kind.pg_volume})
 
-    def _create_app(self, host: dict, upper: Upper, image: Path, db_ip: str | None,
+    def _create_app(self, host: dict, kind: Kind, upper: Upper, image: Path, db_ip: str | None,
                     db_pass: str) -> None:
         """application.conf, the HTTPS certificate, and the file_prod volume."""
         name = host["name"]
         upper.write("home/appserv/spse/webapp/conf/application.conf",
-                    application_conf(host, db_ip, db_pass), 0o640, "appserv")
-        upper.write("etc/apache2/conf-available/servername.conf", f"ServerName {name}\n")
-        key = upper.path("etc/ssl/private/spse.key")
+                    application_conf(host, db_ip, db_pass, kind.file_store), 0o640, "appserv")
+        if (image / "etc/apache2/conf-available").is_dir():
+            upper.write("etc/apache2/conf-available/servername.conf", f"ServerName {name}\n")
+        key = upper.path(kind.tls_key)
         run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
              "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825", "-subj",
              f"/O=LPSE Lab/CN={name}", "-addext", f"subjectAltName=DNS:{name},IP:{host['ip']}",
-             "-keyout", str(key), "-out", str(upper.path("etc/ssl/certs/spse.crt"))])
+             "-keyout", str(key), "-out", str(upper.path(kind.tls_cert))])
         os.chmod(key, 0o600)
         volume = self.dir / "hosts" / name / "vol" / "file_prod.img"
-        make_volume(volume, FILE_VOLUME_MB, "file_prod", image / "home/file/file_prod",
+        make_volume(volume, FILE_VOLUME_MB, "file_prod", image / kind.file_store.lstrip("/"),
                     upper.owner("appserv"))
-        host["volumes"].append({"image": str(volume), "mountpoint": "/home/file/file_prod"})
+        host["volumes"].append({"image": str(volume), "mountpoint": kind.file_store})
 
     def _network(self, host: dict) -> None:
         """A network namespace with eth0 on the lab bridge and a default route to it."""
@@ -843,12 +904,13 @@ class Lab:
                     f" -o ControlMaster=auto -o ControlPersist=60s -o ControlPath={self.dir}/cp/%C")
         out = ["# SPSE test lab inventory, written by `tests/lab/lab up`.", "all:", "  hosts:"]
         for host in hosts:
+            python = KINDS[host["kind"]].python
             out += [f"    {host['name']}:",
                     f"      ansible_host: {host['ip']}",
                     "      ansible_user: ansible",
                     f"      ansible_ssh_private_key_file: {json.dumps(str(self.key))}",
-                    f"      ansible_ssh_common_args: {json.dumps(ssh_args)}",
-                    "      ansible_python_interpreter: /usr/bin/python3"]
+                    f"      ansible_ssh_common_args: {json.dumps(ssh_args)}"]
+            out += [f"      ansible_python_interpreter: {python}"] if python else []
         out += ["  children:"]
         for group in ("spse_app", "spse_db"):
             members = [h["name"] for h in hosts if group in h["groups"]]
@@ -861,7 +923,7 @@ class Lab:
 inventory = {self.inventory}
 home = {self.dir}/ansible
 local_tmp = {self.dir}/ansible/tmp
-interpreter_python = /usr/bin/python3
+interpreter_python = auto_silent
 host_key_checking = True
 retry_files_enabled = False
 forks = 20
@@ -985,12 +1047,18 @@ control_path_dir = {self.dir}/cp
                 raise LabError(self._leak_report(leaked))
             log(f"warning: {self._leak_report(leaked)}")
 
-    def healthy(self, count: int | None = None) -> bool:
-        """A lab of the current recipe (and `count` hosts) whose hosts all run and answer SSH."""
+    def healthy(self, count: int | None = None, legacy: int | None = None) -> bool:
+        """A lab of the current recipe whose hosts all run and answer SSH.
+
+        With `count` and `legacy`, it must also have that many hosts of each kind.
+        """
         state = self.load()
-        if not state or state.get("recipe") != recipe_hash():
+        if not state or state.get("recipe") != lab_recipe():
             return False
-        if count is not None and len(state["hosts"]) != count:
+        kinds = [host["kind"] for host in state["hosts"].values()]
+        if count is not None and kinds.count("bookworm") != count:
+            return False
+        if legacy is not None and kinds.count("legacy") != legacy:
             return False
         for host in state["hosts"].values():
             if not host["running"] or not self._is_init(host, host.get("init_pid")):
@@ -1041,7 +1109,7 @@ control_path_dir = {self.dir}/cp
         host = self._host(state, name)
         if self._is_init(host, host.get("init_pid")):
             return
-        self._spawn(host, Path(state["image"]))
+        self._spawn(host, Path(state["images"][host["kind"]]))
         self.save(state)
         self._await_boot([host])
         self.save(state)
@@ -1184,6 +1252,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     up = sub.add_parser("up", help="start N hosts (default 3); print the inventory path")
     up.add_argument("count", nargs="?", type=int, default=3)
+    up.add_argument("--legacy", type=int, default=0, metavar="M",
+                    help="also start M legacy hosts (Debian bullseye laid out like CentOS 7, "
+                         "Python 2.7 only)")
     sub.add_parser("down", help="stop all hosts and remove everything the lab made")
     sub.add_parser("status", help="list hosts and their state")
     for verb in ("stop", "start"):
@@ -1207,7 +1278,7 @@ def _parser() -> argparse.ArgumentParser:
 def _hidden(argv: list[str]) -> int:
     """Entry points that labctl runs in new namespaces (not for people)."""
     if argv[0] == "_image-setup":
-        image_setup(Path(argv[1]))
+        image_setup(KINDS[argv[1]], Path(argv[2]))
         return 0
     parser = _Parser(prog="labctl _boot")
     for option in ("--lower", "--upper", "--work", "--merged"):
@@ -1222,7 +1293,7 @@ def _cli(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     lab = Lab()
     if args.command == "up":
-        print(lab.up(args.count))
+        print(lab.up(args.count, args.legacy))
     elif args.command == "down":
         lab.down()
         log("lab is down")
@@ -1232,7 +1303,7 @@ def _cli(argv: list[str]) -> int:
             print("no lab is up")
         for row in rows:
             extra = " ".join([*row["nics"], *row["disks"]])
-            print(f"{row['name']:<8} {row['role']:<4} {row['ip']:<14} {row['state']:<8} "
+            print(f"{row['name']:<8} {row['role']:<6} {row['ip']:<14} {row['state']:<8} "
                   f"{row['pid'] or '-':<8} {extra}".rstrip())
     elif args.command == "stop":
         lab.stop(args.host)
