@@ -263,7 +263,7 @@ def _create_db(host: dict, kind: Kind, upper: Upper, image: Path, password: str)
                 f"ALTER ROLE epns PASSWORD '{password}';\n", 0o600)
     hostdir = upper.upper.parent
     staging = hostdir / "vol" / "pgdata.d"
-    run(["cp", "-a", str(image / kind.pg_seed.lstrip("/")), str(staging)])
+    run(["cp", "-a", str(image / kind.pg_volume.lstrip("/")), str(staging)])
     settings = Path(kind.pg_settings)
     if settings.is_relative_to(kind.pg_volume):
         with open(staging / settings.relative_to(kind.pg_volume), "a", encoding="utf-8") as conf:

@@ -32,9 +32,8 @@ class Kind:
     name: str
     suite: str
     packages: tuple[str, ...]
-    python: str | None  # the inventory's ansible_python_interpreter (None: discovery)
-    pg_volume: str  # the database volume's mount point
-    pg_seed: str  # what the volume starts with, from the image
+    python: str | None  # the inventory's ansible_python_interpreter (None: Ansible discovers it)
+    pg_volume: str  # the database volume's mount point, filled from the image's folder there
     pg_settings: str  # the file that gets the per-host PostgreSQL settings
     file_store: str
     tls_cert: str
@@ -42,22 +41,24 @@ class Kind:
 
 
 KINDS = {kind.name: kind for kind in (
-    Kind("bookworm", "bookworm", (
+    Kind(name="bookworm", suite="bookworm", packages=(
         "openssh-server", "python3", "python3-apt", "python3-psycopg2", "sudo", "acl",
         "postgresql", "apache2", "libapache2-mod-security2", "libapache2-mod-evasive",
         "cron", "chrony", "openssl", "ca-certificates", "curl", "tzdata", "netbase",
         "iproute2", "iputils-ping", "procps", "kmod", "e2fsprogs", "util-linux", "less",
-    ), "/usr/bin/python3", "/var/lib/postgresql", "/var/lib/postgresql",
-        "/etc/postgresql/15/main/conf.d/spse.conf", "/home/file/file_prod",
-        "/etc/ssl/certs/spse.crt", "/etc/ssl/private/spse.key"),
-    # Laid out like a CentOS 7 SPSE server; python2.7 is its only Python.
-    Kind("legacy", "bullseye", (
+    ), python="/usr/bin/python3", pg_volume="/var/lib/postgresql",
+        pg_settings="/etc/postgresql/15/main/conf.d/spse.conf", file_store="/home/file/file_prod",
+        tls_cert="/etc/ssl/certs/spse.crt", tls_key="/etc/ssl/private/spse.key"),
+    # Laid out like a CentOS 7 SPSE server; python2.7 is its only Python (no lsb-release:
+    # it would pull in python3).
+    Kind(name="legacy", suite="bullseye", packages=(
         "openssh-server", "python2.7", "sudo", "acl", "postgresql-13", "postgresql-client-13",
         "apache2", "libapache2-mod-security2", "cron", "chrony", "openssl", "ca-certificates",
         "curl", "tzdata", "netbase", "iproute2", "iputils-ping", "procps", "kmod", "e2fsprogs",
         "util-linux", "less", "init-system-helpers", "hostname",
-    ), None, "/var/lib/pgsql", "/var/lib/pgsql", "/var/lib/pgsql/13/data/postgresql.conf",
-        "/home/file_prod", "/etc/pki/tls/certs/spse.crt", "/etc/pki/tls/private/spse.key"),
+    ), python=None, pg_volume="/var/lib/pgsql",
+        pg_settings="/var/lib/pgsql/13/data/postgresql.conf", file_store="/home/file_prod",
+        tls_cert="/etc/pki/tls/certs/spse.crt", tls_key="/etc/pki/tls/private/spse.key"),
 )}
 
 
