@@ -9,7 +9,6 @@ reuses and leaves running.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,8 +32,10 @@ def lab() -> Iterator[labctl.Lab]:
     problem = labctl.namespace_problem()
     if problem:
         pytest.skip(problem)
-    count = int(os.environ.get("SPSE_LAB_HOSTS", "3"))
-    legacy = int(os.environ.get("SPSE_LAB_LEGACY", "1"))
+    try:
+        count, legacy = labctl.env_sizes()
+    except labctl.LabError as exc:
+        pytest.fail(f"lab: {exc}", pytrace=False)
     the_lab = labctl.Lab()
     the_lab.reused = the_lab.healthy(count, legacy)
     try:

@@ -53,13 +53,22 @@ from lab_network import (
 )
 from lab_volumes import leak_report, loops, make_volume, release_loops
 
-__all__ = ["BRIDGE", "KINDS", "NETNS_PREFIX", "VETH_PREFIX", "Host", "Lab", "LabError",
+__all__ = ["BRIDGE", "KINDS", "NETNS_PREFIX", "VETH_PREFIX", "Host", "Lab", "LabError", "env_sizes",
            "namespace_problem"]
 
 BOOT_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
 LAB_FILES = ("hosts", "cp", "ansible", "state.json", "state.json.tmp", "inventory.yml",
              "ansible.cfg", "known_hosts", "id_ed25519", "id_ed25519.pub")
+
+
+def env_sizes() -> tuple[int, int]:
+    """The lab tests want: (SPSE_LAB_HOSTS, SPSE_LAB_LEGACY) hosts, default 3 and 1 legacy."""
+    try:
+        return (int(os.environ.get("SPSE_LAB_HOSTS", "3")),
+                int(os.environ.get("SPSE_LAB_LEGACY", "1")))
+    except ValueError:
+        raise LabError("SPSE_LAB_HOSTS and SPSE_LAB_LEGACY must be whole numbers", 2) from None
 
 
 class Lab:

@@ -51,3 +51,16 @@ def test_each_kind_has_its_own_image_recipe(tmp_path: Path, monkeypatch: pytest.
     after = lab_image.recipe_hash(bookworm), lab_image.recipe_hash(legacy)
     assert after[0] != middle[0] and after[1] != middle[1]
     assert lab_image.base_hash(bookworm) != lab_image.base_hash(legacy)
+
+
+def test_the_fixture_wants_three_hosts_and_one_legacy_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPSE_LAB_HOSTS", raising=False)
+    monkeypatch.delenv("SPSE_LAB_LEGACY", raising=False)
+    assert labctl.env_sizes() == (3, 1)
+    monkeypatch.setenv("SPSE_LAB_HOSTS", "5")
+    monkeypatch.setenv("SPSE_LAB_LEGACY", "0")
+    assert labctl.env_sizes() == (5, 0)
+    monkeypatch.setenv("SPSE_LAB_LEGACY", "one")
+    with pytest.raises(labctl.LabError, match="whole numbers") as raised:
+        labctl.env_sizes()
+    assert raised.value.code == 2
