@@ -361,6 +361,29 @@ def test_legacy_spse_runs_on_python_2_7_from_rc_local(legacy: labctl.Host) -> No
     assert 'relation "paket_arsip" does not exist' in pglog
 
 
+COMPILE_PY2 = """
+import json, sys, traceback
+failed = 0
+for name, source in sorted(json.load(sys.stdin).items()):
+    try:
+        compile(source.encode("utf-8"), name, "exec")
+    except SyntaxError:
+        failed += 1
+        sys.stdout.write("".join(traceback.format_exc().splitlines(True)[-4:]))
+sys.exit(failed and 1)
+"""
+
+
+def test_on_host_code_compiles_on_the_legacy_python_2_7(legacy: labctl.Host) -> None:
+    """Everything under roles/ that Ansible ships to a host must be Python 2.7 (CentOS 7)."""
+    roles = Path(__file__).resolve().parents[2] / "roles"
+    sources = {str(path.relative_to(roles)): path.read_text(encoding="utf-8")
+               for path in sorted(roles.rglob("*.py"))}
+    assert any(name.endswith("spse_baseline_facts.py") for name in sources)
+    done = legacy.exec(["python2.7", "-c", COMPILE_PY2], check=False, input=json.dumps(sources))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_lab_command_exec_passes_output_and_exit_code(lab: labctl.Lab) -> None:
     name = next(iter(lab.hosts))
     done = subprocess.run([str(LAB_CMD), "exec", name, "sh", "-c", "hostname; echo oops >&2; exit 3"],
