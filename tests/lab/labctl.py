@@ -251,15 +251,13 @@ class Lab:
         if self.load() is not None or self._lab_processes() or self._loops():
             log("clearing the previous lab")
         self.down(tolerate_leaks=True)  # also what a killed run left without a state file
-        kinds = {"bookworm"} if count else set()
-        kinds |= {"legacy"} if legacy else set()
-        images = {name: str(ensure_image(KINDS[name])) for name in sorted(kinds)}
+        hosts = plan_hosts(count, legacy)
+        images = {kind: str(ensure_image(KINDS[kind])) for kind in sorted({h["kind"] for h in hosts})}
         built = time.monotonic()
         for sub in ("hosts", "cp", "ansible/tmp"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "spse-lab", "-f", str(self.key)])
-        hosts = plan_hosts(count, legacy)
         state = {"version": 2, "recipe": lab_recipe(), "images": images, "bridge": BRIDGE,
                  "started": time.time(), "hosts": {h["name"]: h for h in hosts}}
         self.save(state)
@@ -278,7 +276,6 @@ class Lab:
         log(f"{len(hosts)} hosts up in {time.monotonic() - built:.1f} s"
             + (f" (image {built - started:.0f} s)" if built - started > 5 else ""))
         return self.inventory
-
 
     def _spawn(self, host: dict, image: Path) -> None:
         """Start the host: namespaces, overlay and volumes, then chroot + exec init."""
@@ -397,7 +394,6 @@ control_path_dir = {self.dir}/cp
             self._wait_gone([host["boot_pid"]], 5)
         self._kill_processes(host["name"])
         host.update(running=False, boot_pid=None, init_pid=None, loops=[])
-
 
     def down(self, *, tolerate_leaks: bool = False) -> None:
         """Stop every host and remove all the lab made: processes, mounts, loops, links.
@@ -542,7 +538,6 @@ control_path_dir = {self.dir}/cp
         host["nics"].remove(entry)
         self.save(state)
         return entry
-
 
     def add_disk(self, name: str | Host, size_mb: int) -> dict:
         """Attach a new ext4 disk (loop device) and mount it in the host at /srv/dataN."""
