@@ -26,6 +26,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "lab: needs the SPSE test lab (root, Linux namespaces; tests/lab/lab)")
 
 
+LAST = "test_down_leaves_nothing_even_after_a_killed_up"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The test that takes the session's lab down runs after every other test of the session."""
+    items.sort(key=lambda item: item.name == LAST)
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[labctl.Lab]:
     """A running lab: `.inventory`, `.hosts`, `.legacy_hosts`, `.stop()`, `.start()`, ..."""
