@@ -68,11 +68,15 @@ def render(record: Record) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AuditResult:
+    """`problems` break trust (exit 1); `notes` are what a stopped command can leave, said but harmless."""
+
     record: str
     problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"record": self.record, "ok": not self.problems, "problems": list(self.problems)}
+        return {"record": self.record, "ok": not self.problems, "problems": list(self.problems),
+                "notes": list(self.notes)}
 
 
 class RecordStore:
@@ -151,19 +155,23 @@ class RecordStore:
         ids = [checked_id(record_id)] if record_id else self.ids()
         if record_id and not (self.root / record_id).is_dir():
             raise SpseChangeError(f"no record {record_id} in {self.root}")
-        return [AuditResult(i, tuple(self._audit_one(i))) for i in ids]
+        return [self._audit_one(i) for i in ids]
 
-    def _audit_one(self, record_id: str) -> list[str]:
+    def _audit_one(self, record_id: str) -> AuditResult:
         folder = self.root / record_id
         events, problems = self._events(folder, record_id)
         if problems or not events:
-            return problems
+            return AuditResult(record_id, tuple(problems))
+        notes = []
         record = Record.from_events(events)
         try:
             rendered = yaml.safe_load((folder / RENDERED).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             rendered = exc
-        if rendered != record.to_json():
+        if len(events) > 1 and rendered == Record.from_events(events[:-1]).to_json():
+            notes.append(f"{RENDERED} is one event behind (a command stopped between its two "
+                         "writes); the next write renders it again")
+        elif rendered != record.to_json():
             problems.append(f"{RENDERED} disagrees with its events{_first_difference(rendered, record)}")
         kept = {a["name"]: a["sha256"] for a in record.attachments}
         shelf = folder / ATTACHMENTS
@@ -173,9 +181,9 @@ class RecordStore:
                 problems.append(f"{ATTACHMENTS}/{name}: missing")
             elif _sha256((folder / ATTACHMENTS / name).read_bytes()) != digest:
                 problems.append(f"{ATTACHMENTS}/{name}: edited (its sha256 differs from its event's)")
-        problems += [f"{ATTACHMENTS}/{name}: not in the history" for name in sorted(present - set(kept))
-                     if not name.startswith(".")]
-        return problems
+        notes += [f"{ATTACHMENTS}/{name}: not in the history (left by a stopped attach?)"
+                  for name in sorted(present - set(kept)) if not name.startswith(".")]
+        return AuditResult(record_id, tuple(problems), tuple(notes))
 
     def covering(self, host: str) -> list[tuple[str, Mapping[str, Any]]]:
         """(record id, item) for each change of `host` a record explains; damaged records explain nothing."""
