@@ -136,9 +136,14 @@ def test_concurrent_writers_lose_nothing(store: RecordStore, record: Record, pro
 
 
 def test_killed_writer_leaves_the_store_valid(store: RecordStore, record: Record, project: Project) -> None:
-    for _ in range(5):
-        proc = writer(project, record, f"k{_}", 10_000)
-        time.sleep(0.4)
+    path = events_file(store, record)
+    for round_ in range(5):
+        proc = writer(project, record, f"k{round_}", 10_000)
+        size = path.stat().st_size
+        deadline = time.monotonic() + 30
+        while path.stat().st_size == size and time.monotonic() < deadline:  # writing has begun
+            time.sleep(0.01)
+        time.sleep(0.05 * round_)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         result = store.audit(record.id)[0]

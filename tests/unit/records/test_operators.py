@@ -26,7 +26,8 @@ def test_roles_and_steps(tmp_path: Path) -> None:
     with pytest.raises(SpseChangeError, match=r"^unknown operator 'joko': not in .*operators.yml "
                                               r"\(known: ani, budi, sari\)$"):
         operators.check("joko", "create")
-    with pytest.raises(SpseChangeError, match=r"^create: say who acts with --as NAME \(or \$SPSE_CHANGE_USER\)"):
+    with pytest.raises(SpseChangeError,
+                       match=r"^create: say who acts with --as NAME \(or \$SPSE_CHANGE_USER\)"):
         operators.check(None, "create")
 
 
