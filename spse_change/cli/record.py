@@ -7,16 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from spse_change.cli.common import add_json_option, print_json, project
+from spse_change.cli.common import add_as_option, add_json_option, print_json, project
 from spse_change.errors import RC
 from spse_change.records import STEP_ROLES, NewRecord, Record, RecordStore, acting_name, read_new_record
 from spse_change.records.operators import ROLES, STEP_TEXT
 from spse_change.records.states import STATES
-
-
-def add_as_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as", dest="actor", metavar="NAME",
-                        help="who acts: an operator of operators.yml (default: $SPSE_CHANGE_USER)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -67,3 +67,26 @@ def test_roles_table_is_listed(project: Project, capsys: pytest.CaptureFixture[s
     assert steps["approve"]["roles"] == ["kepala"]
     assert run(project, "roles") == 0
     assert "approve           kepala" in capsys.readouterr().out
+
+
+def test_baseline_approve_needs_a_kepala_once_operators_exist(project: Project,
+                                                              capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from spse_change.store.baselines import BaselineStore, new_baseline
+    from tests.unit.diff.conftest import load_baseline
+    monkeypatch.delenv("SPSE_CHANGE_USER", raising=False)
+    store = BaselineStore(project.records_dir)
+    store.save(new_baseline("db1", load_baseline("db1")))
+    base = ["--project", str(project.root), "baseline", "approve", "db1@latest", "--reason", "awal"]
+    assert main([*base, "--by", "sari"]) == 2
+    assert capsys.readouterr().err.endswith("--by is replaced by --as once "
+                                            f"{project.root}/operators.yml exists\n")
+    assert main([*base, "--as", "budi"]) == 2
+    assert "budi may not baseline-approve: only kepala may" in capsys.readouterr().err
+    assert main(base) == 2
+    assert "baseline-approve: say who acts with --as NAME" in capsys.readouterr().err
+    assert main([*base, "--as", "sari", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["by"] == "sari"
+    (project.root / "operators.yml").unlink()
+    assert main([*base, "--by", "admin"]) == 0
+    assert capsys.readouterr().out.startswith("approved db1-")
