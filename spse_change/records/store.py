@@ -185,10 +185,18 @@ class RecordStore:
                   for name in sorted(present - set(kept)) if not name.startswith(".")]
         return AuditResult(record_id, tuple(problems), tuple(notes))
 
-    def covering(self, host: str) -> list[tuple[str, Mapping[str, Any]]]:
-        """(record id, item) for each change of `host` a record explains; damaged records explain nothing."""
+    def covering(self, host: str, approved: str | None) -> list[tuple[str, Mapping[str, Any]]]:
+        """(record id, item) for each change of `host` a record explains against its approved baseline.
+
+        Only a record that started from that baseline (its planned or before
+        baseline of the host) explains anything: once a verified change made
+        its after-baseline the approved one, an old record no longer hides a
+        later return to its values. A damaged record explains nothing.
+        """
         records, _damaged = self.list()
-        return [(r.id, item) for r in records for item in r.coverage() if item.get("host") == host]
+        return [(r.id, item) for r in records
+                if approved is not None and approved in r.baselines.get(host, {}).values()
+                for item in r.coverage() if item.get("host") == host]
 
     # ---- writing -------------------------------------------------------------------------
 

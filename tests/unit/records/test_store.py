@@ -109,11 +109,13 @@ def test_major_record_goes_to_consultation(store: RecordStore) -> None:
     db1 = load_baseline("db1")
     bigger = edited(db1, {("hardware", "memory", "total_mb"): 65536})
     report = diff_baselines(db1, bigger, load_policy(None))
-    record = store.create(NewRecord(title="RAM", items=items_of("db1", report)), "budi")
+    record = store.create(NewRecord(title="RAM", items=items_of("db1", report),
+                                    baselines={"db1": db1["id"]}), "budi")
     assert (record.state, record.cls, record.hosts) == ("consultation", "major", ("db1",))
     with pytest.raises(SpseChangeError, match=r"is consultation: cannot apply \(allowed next: none\)"):
         store.start_applying(record.id, "ani")
-    assert [i["path"] for _, i in store.covering("db1")] == ["hardware.memory.total_mb"]
+    assert [i["path"] for _, i in store.covering("db1", db1["id"])] == ["hardware.memory.total_mb"]
+    assert store.covering("db1", "db1-20261128T000000.000000Z-000000") == []
 
 
 def test_emergency_applies_before_approval_and_is_overdue_until_approved(store: RecordStore) -> None:
