@@ -151,3 +151,23 @@ def test_killed_writer_leaves_the_store_valid(store: RecordStore, record: Record
         assert store.get(record.id).state == "applying"
         assert all("not in the history" in n or "one event behind" in n for n in result.notes)
     assert len(store.get(record.id).events) > 5
+
+
+CREATOR = """
+import sys
+from pathlib import Path
+from spse_change.project import Project
+from spse_change.records import NewRecord, RecordStore
+store = RecordStore(Project(Path(sys.argv[1])))
+for n in range(5):
+    store.create(NewRecord(title=f"{sys.argv[2]}-{n}"), "budi")
+"""
+
+
+def test_concurrent_creates_get_distinct_numbers(store: RecordStore, project: Project) -> None:
+    procs = [subprocess.Popen([sys.executable, "-c", CREATOR, str(project.root), f"p{i}"],
+                              cwd=Path(__file__).parents[3]) for i in range(3)]
+    assert [p.wait(60) for p in procs] == [0, 0, 0]
+    ids = store.ids()
+    assert [int(i.split("-")[2]) for i in ids] == list(range(1, 16))
+    assert all(r.problems == () for r in store.audit())

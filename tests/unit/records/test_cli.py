@@ -90,3 +90,25 @@ def test_baseline_approve_needs_a_kepala_once_operators_exist(project: Project,
     (project.root / "operators.yml").unlink()
     assert main([*base, "--by", "admin"]) == 0
     assert capsys.readouterr().out.startswith("approved db1-")
+
+
+def test_overdue_lists_ongoing_breaches_and_kept_deviations(project: Project,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from spse_change.records import NewRecord, RecordStore
+    store = RecordStore(project)
+    long_ago = datetime.now(UTC) - timedelta(hours=30)
+    late = store.create(NewRecord(title="lama", evaluation={"category": "Emergency"}), "budi", now=long_ago)
+    store.start_applying(late.id, "ani", now=long_ago + timedelta(hours=1))
+    store.mark_verified(late.id, "ani", after={}, now=long_ago + timedelta(hours=2))
+    store.approve(late.id, "sari", "darurat", now=long_ago + timedelta(hours=26))
+    store.create(NewRecord(title="baru"), "budi")
+    assert run(project, "list", "--overdue") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{late.id}  verified     none  Rendah   -            lama")
+    assert out[1] == "    approval: 2.0 h past its 24 h standard (deviation)"
+    assert len(out) == 2  # closing (28 h of 72) is in time; the fresh record too
+    assert run(project, "list", "--overdue", "--json") == 0
+    overdue = json.loads(capsys.readouterr().out)["records"][0]["overdue"]
+    assert [(o["activity"], o["ongoing"], o["over_hours"]) for o in overdue] == [("approval", False, 2.0)]
