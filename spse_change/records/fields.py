@@ -9,6 +9,7 @@ record's `defaulted`, so a default is never mistaken for a decision.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,8 +43,10 @@ class NewRecord:
     """What a new record is made of. `items` are classified diff items, each naming its `host`.
 
     `baselines` maps each host to the baseline the plan was made against;
-    `attachments` maps file names to their bytes (the plan, the check-mode
-    diff), stored with the record's first event.
+    `plan` is the planned change document (JSON-able; sealed in the first
+    event, so apply reads what was approved); `attachments` maps file names
+    to their bytes (the plan file, the check-mode diff), stored with the
+    record's first events.
     """
 
     title: str
@@ -52,6 +55,7 @@ class NewRecord:
     evaluation: Mapping[str, Any] = field(default_factory=dict)
     items: tuple[Mapping[str, Any], ...] = ()
     baselines: Mapping[str, str] = field(default_factory=dict)
+    plan: Mapping[str, Any] | None = None
     attachments: Mapping[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,6 +69,11 @@ class NewRecord:
         check_evaluation(self.evaluation, reader)
         for index, item in enumerate(self.items):
             check_item(item, reader, f"items[{index}]")
+        if self.plan is not None:
+            try:
+                json.dumps(self.plan, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                reader.fail("plan", f"must be JSON data ({exc})")
 
 
 def items_of(host: str, report: DiffReport) -> tuple[dict[str, Any], ...]:
@@ -80,7 +89,7 @@ def read_new_record(path: Path) -> NewRecord:
     return _checked(reader, lambda: NewRecord(
         title=reader.text(doc.get("title"), "title"),
         hosts=reader.texts(hosts, "hosts") if hosts else (),
-        request=_plain(doc.get("request", {})), evaluation=_plain(doc.get("evaluation", {}))))
+        request=plain(doc.get("request", {})), evaluation=plain(doc.get("evaluation", {}))))
 
 
 def _checked(reader: Reader, build: Any) -> NewRecord:
@@ -91,12 +100,12 @@ def _checked(reader: Reader, build: Any) -> NewRecord:
         raise SpseChangeError(exc.message.replace("new record:", f"{reader.source}:", 1)) from None
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """YAML dates become ISO strings: records hold JSON."""
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 

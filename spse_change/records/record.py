@@ -68,6 +68,7 @@ class Record:
     attachments: tuple[Mapping[str, Any], ...]
     activities: tuple[ActivityTime, ...]
     standards: Mapping[str, float]
+    plan: Mapping[str, Any] | None  # the planned change document, as sealed at creation
     events: tuple[Mapping[str, Any], ...] = field(repr=False)
 
     @property
@@ -120,7 +121,7 @@ class Record:
             "approval": dict(self.approval) if self.approval else None,
             "implementation": dict(self.implementation),
             "items": [dict(i) for i in self.items], "observed": [dict(i) for i in self.observed],
-            "baselines": {h: dict(b) for h, b in self.baselines.items()},
+            "baselines": {h: dict(b) for h, b in self.baselines.items()}, "plan": self.plan,
             "attachments": [dict(a) for a in self.attachments],
             "standards_hours": dict(self.standards),
             "activities": [a.to_json() for a in self.activities],
@@ -158,7 +159,7 @@ class _Fold:
             "defaulted": tuple(data["defaulted"]), "approval": None, "implementation": {},
             "items": tuple(data["items"]), "observed": (),
             "baselines": {h: {"planned": b} for h, b in data["baselines"].items()},
-            "attachments": [], "standards": data["standards"],
+            "attachments": [], "standards": data["standards"], "plan": data["plan"],
         }
         self.state = "consultation" if data["class"] == "major" else "submitted"
         self.activities: list[ActivityTime] = []
@@ -227,6 +228,8 @@ class _Fold:
 
     def _roll_back(self, event: Mapping[str, Any]) -> None:
         self._finish(event, "rolled-back")
+        for host, restored in event["data"].get("restored", {}).items():
+            self.fields["baselines"].setdefault(host, {})["restored"] = restored
         self._end("closing", event["at"])
 
     def _fail(self, event: Mapping[str, Any]) -> None:

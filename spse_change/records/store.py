@@ -36,7 +36,14 @@ import yaml
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
 from spse_change.records import chain
-from spse_change.records.fields import NewRecord, check_item, evaluation_with_defaults, hosts_of, parse_window
+from spse_change.records.fields import (
+    NewRecord,
+    check_item,
+    evaluation_with_defaults,
+    hosts_of,
+    parse_window,
+    plain,
+)
 from spse_change.records.operators import Operator, Operators, require_operators
 from spse_change.records.record import Record, stamp
 from spse_change.records.sop import Sop, load_sop
@@ -195,7 +202,8 @@ class RecordStore:
         """
         records, _damaged = self.list()
         return [(r.id, item) for r in records
-                if approved is not None and approved in r.baselines.get(host, {}).values()
+                if approved is not None
+                and approved in {r.baselines.get(host, {}).get(k) for k in ("planned", "before")}
                 for item in r.coverage() if item.get("host") == host]
 
     # ---- writing -------------------------------------------------------------------------
@@ -219,6 +227,7 @@ class RecordStore:
             "class": "major" if "major" in classes else "minor" if classes else "none",
             "priority": sop.priority(evaluation["urgency"], evaluation["impact"]),
             "baselines": dict(new.baselines), "standards": sop.record_hours,
+            "plan": plain(new.plan),
         }
         with writing(self.root), locked(self.root):
             record_id = self._new_id(now)
@@ -332,8 +341,21 @@ class RecordStore:
         return record
 
     def mark_rolled_back(self, record_id: str, actor: str | None, reason: str,
-                         now: datetime | None = None) -> Record:
-        return self._step(record_id, "roll-back", actor, {"reason": _reason(reason)}, now)
+                         restored: Mapping[str, str] | None = None, now: datetime | None = None) -> Record:
+        """`applying` or `verified` → `rolled-back`. `restored`: per host, the baseline captured after
+        the rollback (proved equal to the before-baseline). A verified record had made its
+        after-baselines the approved ones: the restored ones (else the before ones) are approved again."""
+        was_verified = self.get(record_id).state == "verified"
+        data = {"reason": _reason(reason), "restored": dict(restored or {})}
+        record = self._step(record_id, "roll-back", actor, data, now)
+        if was_verified:
+            baselines = BaselineStore(self.project.records_dir)
+            back = {h: b["before"] for h, b in record.baselines.items() if "before" in b}
+            for baseline_id in {**back, **(restored or {})}.values():
+                baselines.approve(baseline_id, by=record.events[-1]["actor"],
+                                  reason=f"{record.id} rolled back: {record.events[-1]['data']['reason']}",
+                                  record=record.id)
+        return record
 
     def mark_failed(self, record_id: str, actor: str | None, reason: str,
                     now: datetime | None = None) -> Record:
@@ -367,6 +389,18 @@ class RecordStore:
                 events.append(self._event(record_id, events, "attach", who, data,
                                           now or datetime.now(UTC)))
             return self._write(folder, events)
+
+    def read_attachment(self, record_id: str, name: str) -> bytes:
+        """An attachment's bytes, checked against the sha256 its event sealed."""
+        record = self.get(record_id)
+        kept = next((a for a in record.attachments if a["name"] == name), None)
+        if kept is None:
+            raise SpseChangeError(f"{record_id} has no attachment {name!r}")
+        content = (self.root / record_id / ATTACHMENTS / name).read_bytes()
+        if _sha256(content) != kept["sha256"]:
+            raise SpseChangeError(f"{record_id}: attachments/{name} was edited "
+                                  f"(see 'spse-change record audit {record_id}')")
+        return content
 
     @staticmethod
     def _store_attachment(folder: Path, name: str, content: bytes) -> dict[str, Any]:

@@ -202,3 +202,28 @@ def test_attach_copies_files_into_the_history(store: RecordStore, tmp_path: Path
     assert (folder / "surat-2.pdf").read_bytes() == b"%PDF-1.4 surat"
     with pytest.raises(SpseChangeError, match=r"bad attachment name '\.\./x'"):
         store.attach_bytes(record.id, "budi", {"../x": b""})
+
+
+def test_rolling_back_a_verified_record_approves_the_restored_state(store: RecordStore,
+                                                                     project: Project) -> None:
+    before, after, new = work_mem_change(project)
+    plan = {"title": "Naikkan work_mem", "hosts": "db1", "settings": {"postgresql": {"work_mem": "64MB"}}}
+    record = store.create(NewRecord(title=new.title, items=new.items, baselines=new.baselines, plan=plan,
+                                    attachments={"check-db1.txt": b"work_mem: 4MB -> 64MB\n"}), "budi")
+    assert store.get(record.id).plan == plan
+    store.approve(record.id, "sari", "ok")
+    store.start_applying(record.id, "ani")
+    store.mark_verified(record.id, "ani", after={"db1": after}, before={"db1": before})
+    baselines = BaselineStore(project.records_dir)
+    assert baselines.approved_id("db1") == after
+    record = store.mark_rolled_back(record.id, "ani", "aplikasi lambat", restored={"db1": before})
+    assert record.baselines["db1"]["restored"] == before
+    assert baselines.approved_id("db1") == before
+    approval = (baselines.root / "db1" / "approved.json").read_text()
+    assert f"{record.id} rolled back: aplikasi lambat" in approval
+    assert store.read_attachment(record.id, "check-db1.txt") == b"work_mem: 4MB -> 64MB\n"
+    (store.root / record.id / "attachments" / "check-db1.txt").write_bytes(b"forged")
+    with pytest.raises(SpseChangeError, match=r"attachments/check-db1.txt was edited"):
+        store.read_attachment(record.id, "check-db1.txt")
+    with pytest.raises(SpseChangeError, match=r"plan: must be JSON data"):
+        NewRecord(title="x", plan={"when": object()})
