@@ -11,7 +11,7 @@ from spse_change.cli.common import add_as_option, add_json_option, print_json, p
 from spse_change.errors import RC
 from spse_change.records import STEP_ROLES, NewRecord, Record, RecordStore, acting_name, read_new_record
 from spse_change.records.operators import ROLES, STEP_TEXT
-from spse_change.records.states import STATES
+from spse_change.records.states import STATES, STEPS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -203,15 +203,21 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_roles(args: argparse.Namespace) -> int:
+    """The role table and the state table, both printed from the rules themselves."""
+    transitions = {s.name: {"from": list(s.sources), "to": s.target, "what": s.description}
+                   for s in STEPS.values()}
     if args.json:
-        print_json({"roles": dict(ROLES), "steps": {s: {"roles": list(r), "what": STEP_TEXT[s]}
-                                                    for s, r in STEP_ROLES.items()}})
+        print_json({"roles": dict(ROLES), "transitions": transitions,
+                    "steps": {s: {"roles": list(r), "what": STEP_TEXT[s]} for s, r in STEP_ROLES.items()}})
         return RC.OK
     for role, text in ROLES.items():
         print(f"{role:<10} {text}")
     print()
     for step, roles in STEP_ROLES.items():
         print(f"{step:<17} {', '.join(roles):<26} {STEP_TEXT[step]}")
+    print()
+    for name, t in transitions.items():
+        print(f"{name:<10} {', '.join(t['from']) or '-':<30} → {t['to'] or '(same)':<12} {t['what']}")
     return RC.OK
 
 

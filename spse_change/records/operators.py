@@ -69,10 +69,6 @@ class Operator:
     nip: str = ""
     contact: str = ""
 
-    def to_json(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "nip": self.nip, "contact": self.contact,
-                "roles": list(self.roles)}
-
 
 @dataclass(frozen=True, slots=True)
 class Operators:

@@ -67,17 +67,6 @@ class Sop:
     def priority(self, urgency: str, impact: str) -> str:
         return self.table[urgency][impact]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "legal_basis": list(self.legal_basis),
-            "activities": {n: {"name": a.name, "equipment": a.equipment, "hours": a.hours,
-                               "output": a.output} for n, a in self.activities.items()},
-            "record_activities": {n: {"hours": a.hours, "sop_activity": a.sop_activity,
-                                      "description": a.description}
-                                  for n, a in self.record_activities.items()},
-            "priority": {u: dict(row) for u, row in self.table.items()},
-        }
-
 
 def load_sop(project_root: Path | None) -> Sop:
     """The shipped standards with the project's `sop.yml` (if any) over them."""

@@ -345,10 +345,9 @@ class RecordStore:
         """`applying` or `verified` → `rolled-back`. `restored`: per host, the baseline captured after
         the rollback (proved equal to the before-baseline). A verified record had made its
         after-baselines the approved ones: the restored ones (else the before ones) are approved again."""
-        was_verified = self.get(record_id).state == "verified"
         data = {"reason": _reason(reason), "restored": dict(restored or {})}
         record = self._step(record_id, "roll-back", actor, data, now)
-        if was_verified:
+        if Record.from_events(record.events[:-1]).state == "verified":
             baselines = BaselineStore(self.project.records_dir)
             back = {h: b["before"] for h, b in record.baselines.items() if "before" in b}
             for baseline_id in {**back, **(restored or {})}.values():
