@@ -129,3 +129,23 @@ def test_a_record_in_applying_covers_its_changes(project: Project,
     baselines.save(new_baseline("db1", edited(load_baseline("db1"), {
         ("database", "settings", "work_mem", "setting"): "65536"}), now=T0 + timedelta(hours=4)))
     assert check_drift(DriftRequest(project, limit="db1", capture=False)).hosts["db1"].status == "drift"
+
+
+def test_after_a_verified_change_drift_is_clean(project: Project) -> None:
+    """mark_verified makes the after-baseline the approved one, the record id in the reason."""
+    from spse_change.diff import diff_baselines, load_policy
+    from spse_change.records import NewRecord, RecordStore, items_of
+    (project.root / "operators.yml").write_text(OPERATORS)
+    baselines = BaselineStore(project.records_dir)
+    before, after = baselines.approved_id("db1"), baselines.list("db1")[-1].id
+    report = diff_baselines(baselines.load(before), baselines.load(after), load_policy(None))
+    records = RecordStore(project)
+    record = records.create(NewRecord(title="work_mem", items=items_of("db1", report),
+                                      baselines={"db1": before}), "budi")
+    records.approve(record.id, "sari", "ok")
+    records.start_applying(record.id, "budi")
+    records.mark_verified(record.id, "budi", after={"db1": after}, before={"db1": before},
+                          observed=items_of("db1", report))
+    host = check_drift(DriftRequest(project, limit="db1", capture=False)).hosts["db1"]
+    assert (host.status, host.recorded) == ("clean", ())
+    assert baselines.approved_id("db1") == after
