@@ -6,10 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from tests.unit.conftest import load_module_util
-
-hw = load_module_util("spse_hardware")
+from ansible.module_utils import spse_hardware as hw
 
 CPUINFO_2X4_HT = "".join(
     f"processor\t: {n}\nmodel name\t: Intel(R) Xeon(R) Silver 4210 CPU @ 2.20GHz\n"
