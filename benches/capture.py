@@ -2,11 +2,12 @@
 """Capture speed: `spse-change baseline capture` against `ansible all -m setup`.
 
 Both run on the same lab hosts with the same connection settings
-(pipelining, ControlPersist), interleaved so machine noise hits both alike.
+(pipelining, ControlPersist), interleaved so machine noise hits both alike;
+a legacy host (Python 2.7 only, laid out like CentOS 7) is among them.
 Prints the ratio of medians; target <= 1.0 (a full baseline in no more time
 than Ansible's own fact gathering).
 
-    sudo .venv/bin/python benches/capture.py [--hosts 5] [--rounds 5]
+    sudo .venv/bin/python benches/capture.py [--hosts 5] [--legacy 1] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -37,10 +38,13 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=5)
+    parser.add_argument("--legacy", type=int, default=1, help="legacy hosts among them")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    up = subprocess.run([str(LAB), "up", str(args.hosts)], capture_output=True, text=True, check=True)
+    legacy = ["--legacy", str(args.legacy)] if args.legacy else []
+    up = subprocess.run([str(LAB), "up", str(args.hosts), *legacy], capture_output=True, text=True,
+                        check=True)
     inventory = up.stdout.strip().splitlines()[-1]
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
@@ -57,7 +61,7 @@ def main() -> None:
     finally:
         subprocess.run([str(LAB), "down"], capture_output=True, check=False)
     med = {k: statistics.median(v) for k, v in runs.items()}
-    print(f"hosts={args.hosts} rounds={args.rounds}")
+    print(f"hosts={args.hosts} legacy={args.legacy} rounds={args.rounds}")
     print(f"reference  ansible all -m setup        median {med['setup']:.2f} s")
     print(f"measured   spse-change baseline capture median {med['capture']:.2f} s")
     print(f"ratio capture / setup = {med['capture'] / med['setup']:.2f} (target <= 1.0)")

@@ -11,6 +11,7 @@ from typing import Any
 from spse_change.capture.baseline import CaptureRequest, capture
 from spse_change.cli.common import (
     add_ansible_options,
+    add_as_option,
     add_json_option,
     become_password,
     display_path,
@@ -19,7 +20,9 @@ from spse_change.cli.common import (
     progress,
     project,
 )
-from spse_change.errors import RC
+from spse_change.errors import RC, SpseChangeError
+from spse_change.project import Project
+from spse_change.records import Operators, acting_name
 from spse_change.store.baselines import BaselineStore
 
 
@@ -46,7 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     approve = verbs.add_parser("approve", help="mark a baseline as the host's approved state")
     approve.add_argument("ref", metavar="REF", help="id, HOST@latest, HOST@-N or file")
     approve.add_argument("--reason", required=True, help="why this state is approved")
-    approve.add_argument("--by", default=default_user(), help="who approves (default: %(default)s)")
+    approve.add_argument("--by", help="who approves, without operators.yml (default: your login)")
+    add_as_option(approve)
     add_json_option(approve)
     approve.set_defaults(func=run_approve)
 
@@ -80,8 +84,20 @@ def default_user() -> str:
     return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
+def approver(proj: Project, args: argparse.Namespace) -> str:
+    """Who approves: once operators.yml exists, a kepala named by --as (the free-text --by no longer
+    decides); before that, --by or the login."""
+    operators = Operators.load(proj.root)
+    if operators is None:
+        return args.by or default_user()
+    if args.by:
+        raise SpseChangeError(f"--by is replaced by --as once {operators.source} exists")
+    return operators.check(acting_name(args.actor), "baseline-approve").id
+
+
 def run_approve(args: argparse.Namespace) -> int:
-    record = BaselineStore(project(args).records_dir).approve(args.ref, args.by, args.reason)
+    proj = project(args)
+    record = BaselineStore(proj.records_dir).approve(args.ref, approver(proj, args), args.reason)
     if args.json:
         print_json(record)
     else:

@@ -37,6 +37,12 @@ def become_password(args: argparse.Namespace) -> str | None:
         raise
 
 
+def add_as_option(parser: argparse.ArgumentParser) -> None:
+    """`--as NAME` on the record workflow's commands (names and roles: operators.yml)."""
+    parser.add_argument("--as", dest="actor", metavar="NAME",
+                        help="who acts: an operator of operators.yml (default: $SPSE_CHANGE_USER)")
+
+
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 

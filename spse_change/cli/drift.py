@@ -22,7 +22,8 @@ from spse_change.errors import RC
 def register(sub: argparse._SubParsersAction) -> None:
     drift = sub.add_parser(
         "drift", help="capture now and compare each host with its approved baseline",
-        description="Exit 0: every host matches its approved baseline; 1: drift, a category not "
+        description="Exit 0: every host matches its approved baseline or only differs by changes "
+                    "change records cover; 1: unrecorded drift, a category not "
                     "compared (incomplete), a host without an approved baseline, or a failed "
                     "capture; 2: bad input or nothing to check; 130/143: stopped by SIGINT/SIGTERM.")
     add_ansible_options(drift)
@@ -49,10 +50,14 @@ def run_drift(args: argparse.Namespace) -> int:
                         else f"INCOMPLETE, {h.reason}")
                 print(f"== {h.host}: {what}")
                 print(render_text(h.report, color=color))
+            elif h.status == "recorded":
+                print(f"== {h.host}: every change since the approved baseline is recorded")
             elif h.status == "clean":
                 print(f"== {h.host}: matches its approved baseline")
             else:
                 print(f"== {h.host}: {h.status}: {h.reason}")
+            for record_id, item in h.recorded:
+                print(f"   recorded  {item['path']} {item['summary']}   ({record_id})")
     if result.interrupted:
         unfinished = [h.host for h in result.hosts.values() if h.status == "unfinished"]
         return interrupted(result.interrupted, unfinished)

@@ -1,8 +1,11 @@
 """Drift: what changed on each host since its approved baseline, and which of it is unrecorded.
 
 A change that no change record covers is *unrecorded drift*, an SOP
-deviation. Change records do not exist yet, so every change counts as
-unrecorded until they do.
+deviation. A record in `applying`, `verified` or `closed` (and a major one
+in `consultation`, for its major items) that started from the host's
+approved baseline covers each of its items: same host, same path, same new
+value (`RecordStore.covering`). Covered changes are listed as recorded,
+with the record's id, and are not drift.
 
 Silence is never "clean": a category that either side could not read makes
 the host `incomplete`, a stopped capture names its unfinished hosts, and
@@ -12,9 +15,10 @@ nothing to check at all is an error.
 from __future__ import annotations
 
 import fnmatch
+import json
 import signal
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +26,11 @@ from spse_change.capture.baseline import CaptureRequest, capture
 from spse_change.diff import DiffReport, diff_baselines, load_policy
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
+from spse_change.records import RecordStore
 from spse_change.runner.playbook import ProgressHandler
 from spse_change.store.baselines import BaselineStore
 
-SCHEMA = "spse-change/drift/2"  # 2: `incomplete` and `unfinished` statuses, `not_compared`, `interrupted`
+SCHEMA = "spse-change/drift/3"  # 3: `recorded` (status and changes); 2: `incomplete`, `unfinished`
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,10 @@ class DriftRequest:
 @dataclass(frozen=True)
 class HostDrift:
     host: str
-    status: str  # clean | drift | incomplete | no-approved | capture-failed | unfinished
+    status: str  # clean | recorded | drift | incomplete | no-approved | capture-failed | unfinished
     reason: str = ""
-    report: DiffReport | None = None
+    report: DiffReport | None = None  # the unrecorded changes
+    recorded: tuple[tuple[str, Mapping[str, Any]], ...] = ()  # (record id, diff item JSON) covered
 
     @property
     def unrecorded(self) -> int:
@@ -57,6 +63,7 @@ class HostDrift:
 
     def to_json(self) -> dict[str, Any]:
         return {"status": self.status, "reason": self.reason, "unrecorded": self.unrecorded,
+                "recorded": [{"record": record_id, **item} for record_id, item in self.recorded],
                 "not_compared": self.not_compared,
                 "diff": self.report.to_json() if self.report else None}
 
@@ -68,7 +75,7 @@ class DriftResult:
 
     @property
     def attention(self) -> bool:
-        return any(h.status != "clean" for h in self.hosts.values())
+        return any(h.status not in ("clean", "recorded") for h in self.hosts.values())
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "interrupted": self.interrupted.name if self.interrupted else None,
@@ -94,15 +101,19 @@ def check_drift(request: DriftRequest, progress: ProgressHandler | None = None) 
     else:
         hosts = _limited(store.hosts(), request.limit, store.root)
     policy = load_policy(proj.root)
+    records = RecordStore(proj)
     for host in hosts:
-        if store.approved_id(host) is None:
+        approved = store.approved_id(host)
+        if approved is None:
             result.hosts[host] = HostDrift(host, "no-approved", (
                 f"no approved baseline: spse-change baseline approve {host}@latest --reason TEXT"))
             continue
-        report = diff_baselines(store.load(f"{host}@approved"), store.load(f"{host}@latest"), policy)
-        status = "drift" if report.items else "incomplete" if report.not_compared else "clean"
+        full = diff_baselines(store.load(f"{host}@approved"), store.load(f"{host}@latest"), policy)
+        report, recorded = subtract_recorded(full, records.covering(host, approved))
+        status = ("drift" if report.items else "incomplete" if report.not_compared
+                  else "recorded" if recorded else "clean")
         reason = f"not compared: {', '.join(report.not_compared)}" if report.not_compared else ""
-        result.hosts[host] = HostDrift(host, status, reason, report)
+        result.hosts[host] = HostDrift(host, status, reason, report, recorded)
     result.hosts = dict(sorted(result.hosts.items()))
     return result
 
@@ -120,3 +131,25 @@ def _limited(hosts: list[str], limit: str | None, root: Path) -> list[str]:
     if not chosen:
         raise SpseChangeError(f"nothing to check: limit '{limit}' matches no host with stored baselines")
     return chosen
+
+
+def subtract_recorded(report: DiffReport, covering: Sequence[tuple[str, Mapping[str, Any]]]
+                      ) -> tuple[DiffReport, tuple[tuple[str, Mapping[str, Any]], ...]]:
+    """The report without the changes records explain, and those changes with the record's id.
+
+    An item is explained by a record item of the same path whose new value
+    is the same (both as `diff --json` writes them, secrets masked).
+    """
+    explained = {(item["path"], _canonical(item.get("new"))): record_id for record_id, item in covering}
+    keep, recorded = [], []
+    for item, shown in zip(report.items, report.to_json()["items"], strict=True):
+        record_id = explained.get((shown["path"], _canonical(shown["new"])))
+        if record_id is None:
+            keep.append(item)
+        else:
+            recorded.append((record_id, shown))
+    return replace(report, items=tuple(keep)), tuple(recorded)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

@@ -190,8 +190,12 @@ class BaselineStore:
             raise SpseChangeError(f"{path}: field 'history' must be a list")
         return approved
 
-    def approve(self, ref: str, by: str, reason: str, now: datetime | None = None) -> dict[str, Any]:
-        """Mark a host's approved baseline, keeping every earlier approval as history."""
+    def approve(self, ref: str, by: str, reason: str, now: datetime | None = None,
+                record: str | None = None) -> dict[str, Any]:
+        """Mark a host's approved baseline, keeping every earlier approval as history.
+
+        `record`: the change record whose verified change made this the approved state.
+        """
         if not reason.strip():
             raise SpseChangeError("--reason must say why this baseline is approved")
         source = self.resolve(ref)
@@ -206,7 +210,8 @@ class BaselineStore:
             self._private(host)
             self.approved_id(host)  # a damaged record is said, not overwritten
             history = read_json(path).get("history", []) if path.is_file() else []
-            entry = {"id": baseline["id"], "by": by, "at": stamp, "reason": reason.strip()}
+            entry = {"id": baseline["id"], "by": by, "at": stamp, "reason": reason.strip(),
+                     **({"record": record} if record else {})}
             record = {**entry, "history": [*history, entry]}
             write_atomic(path, dump_json(record))
         return record

@@ -1,14 +1,14 @@
 """pytest fixtures for the SPSE test lab (see tests/lab/README.md).
 
 The session-scoped ``lab`` fixture starts the lab (``SPSE_LAB_HOSTS`` hosts,
-default 3) and always tears it down at the end, unless it found a healthy lab
-of the same size and recipe already up (a developer's ``tests/lab/lab up``),
-which it reuses and leaves running.
+default 3, plus ``SPSE_LAB_LEGACY`` legacy hosts, default 1) and always tears
+it down at the end, unless it found a healthy lab of the same sizes and
+recipe already up (a developer's ``tests/lab/lab up 3 --legacy 1``), which it
+reuses and leaves running.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,18 +26,29 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "lab: needs the SPSE test lab (root, Linux namespaces; tests/lab/lab)")
 
 
+LAST = "test_down_leaves_nothing_even_after_a_killed_up"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The test that takes the session's lab down runs after every other test of the session."""
+    items.sort(key=lambda item: item.name == LAST)
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[labctl.Lab]:
-    """A running lab: `.inventory`, `.hosts`, `.stop()`, `.start()`, `.add_nic()`, ..."""
+    """A running lab: `.inventory`, `.hosts`, `.legacy_hosts`, `.stop()`, `.start()`, ..."""
     problem = labctl.namespace_problem()
     if problem:
         pytest.skip(problem)
-    count = int(os.environ.get("SPSE_LAB_HOSTS", "3"))
+    try:
+        count, legacy = labctl.env_sizes()
+    except labctl.LabError as exc:
+        pytest.fail(f"lab: {exc}", pytrace=False)
     the_lab = labctl.Lab()
-    the_lab.reused = the_lab.healthy(count)
+    the_lab.reused = the_lab.healthy(count, legacy)
     try:
         if not the_lab.reused:
-            the_lab.up(count)
+            the_lab.up(count, legacy)
         yield the_lab
     except labctl.LabError as exc:
         pytest.fail(f"lab: {exc}", pytrace=False)

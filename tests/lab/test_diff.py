@@ -86,7 +86,7 @@ def test_disk_added_is_major(project: Path, lab: Any) -> None:
             lab.remove_disk(host.name, added["mountpoint"])
     [item] = doc["items"]
     assert (item["path"], item["kind"], item["class"]) == (
-        f"hardware.mounts.{added['mountpoint']}", "added", "major")
+        f"hardware.mounts[{added['mountpoint']}]", "added", "major")
 
 
 def test_secret_change_is_minor_and_never_shown(project: Path, lab: Any) -> None:
@@ -100,7 +100,7 @@ def test_secret_change_is_minor_and_never_shown(project: Path, lab: Any) -> None
         app.exec(["mv", f"{APP_CONF}.orig", APP_CONF])
     [item] = doc["items"]
     assert item["path"] == f"config[{APP_CONF}].parsed[db.pass]"
-    assert (item["secret"], item["old"], item["new"], item["class"]) == (True, None, None, "minor")
+    assert (item["secret"], item["old"], item["new"], item["class"]) == (True, "***", "***", "minor")
     assert "secret changed" in text.stdout
     assert "Brand-New-S3cret" not in text.stdout + json.dumps(doc)
     assert "secret:hmac" not in text.stdout

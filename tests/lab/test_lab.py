@@ -146,7 +146,8 @@ def test_hosts_are_separate_debian_servers(lab: labctl.Lab, tmp_path: Path) -> N
     for name, found in seen.items():
         assert found["ansible_service_mgr"] == "sysvinit"
         assert found["ansible_distribution"] == "Debian"
-        assert found["ansible_distribution_major_version"] == "12"
+        major = "11" if name in lab.legacy_hosts else "12"  # bullseye / bookworm
+        assert found["ansible_distribution_major_version"] == major
         assert found["ansible_date_time"]["tz_offset"] == "+0700"
         assert found["ansible_default_ipv4"]["address"] == lab.hosts[name].ip
     keys = [line.split()[2] for line in lab.known_hosts.read_text().splitlines()]
@@ -267,6 +268,122 @@ def test_stop_makes_host_unreachable_and_start_restores_it(lab: labctl.Lab,
         assert https_get(host.ip, "/eproc4/")[0] == 200
 
 
+@pytest.fixture
+def legacy(lab: labctl.Lab) -> labctl.Host:
+    """The first legacy host, or skip when the lab has none (SPSE_LAB_LEGACY=0)."""
+    if not lab.legacy_hosts:
+        pytest.skip("no legacy host with SPSE_LAB_LEGACY=0")
+    return lab.hosts[lab.legacy_hosts[0]]
+
+
+def test_legacy_host_is_in_both_groups_and_has_only_python_2_7(lab: labctl.Lab, legacy: labctl.Host,
+                                                              tmp_path: Path) -> None:
+    assert legacy.name == "legacy1"
+    assert set(legacy.groups) == {"spse_app", "spse_db"}
+    found = legacy.exec("ls -d /usr/bin/python* /usr/local/bin/python* /usr/lib/python* 2>/dev/null; "
+                        "readlink -f /usr/bin/python", check=False).stdout.split()
+    assert found == ["/usr/bin/python", "/usr/bin/python2", "/usr/bin/python2.7",
+                     "/usr/lib/python2.7", "/usr/bin/python2.7"]
+    assert legacy.exec("command -v python3", check=False).returncode != 0
+    packages = legacy.exec("dpkg-query -W -f '${db:Status-Abbrev}${Package}\n' '*python*'").stdout
+    assert sorted(line[3:] for line in packages.splitlines() if line.startswith("ii")) == \
+        ["libpython2.7-minimal", "libpython2.7-stdlib", "python2.7", "python2.7-minimal"]
+    # Ansible finds it by itself (no ansible_python_interpreter in the inventory)
+    result = ansible(lab, tmp_path, legacy.name, "-m", "setup", "-a", "filter=ansible_python")
+    python = result[legacy.name]["ansible_facts"]["ansible_python"]
+    assert (python["executable"], python["version"]["major"]) == ("/usr/bin/python2.7", 2)
+
+
+def test_legacy_postgres_keeps_its_config_in_the_pgdg_data_directory(legacy: labctl.Host) -> None:
+    def psql(*args: str) -> str:
+        return legacy.exec(["runuser", "-u", "postgres", "--", "/usr/pgsql-13/bin/psql", "-XAt",
+                            *args]).stdout.strip()
+
+    data = "/var/lib/pgsql/13/data"
+    assert psql("-c", "SHOW config_file") == f"{data}/postgresql.conf"
+    assert psql("-c", "SHOW hba_file") == f"{data}/pg_hba.conf"
+    assert psql("-c", "SHOW data_directory") == data
+    assert psql("-c", "SELECT sourcefile FROM pg_settings WHERE name = 'log_line_prefix'") == \
+        f"{data}/postgresql.conf"
+    assert psql("-c", "SHOW server_version_num")[:2] == "13"
+    assert psql("-c", "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'epns_prod'") \
+        == "epns"
+    assert psql("-c", "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'epns'") == "md5"
+    assert int(psql("-d", "epns_prod", "-c", "SELECT count(*) FROM paket")) > 0
+    legacy.exec(f"test -f {data}/postgresql.auto.conf && test ! -e /etc/postgresql")
+    pid = legacy.exec(["head", "-1", f"{data}/postmaster.pid"]).stdout.strip()
+    cmdline = legacy.exec(["cat", f"/proc/{pid}/cmdline"]).stdout.split("\0")
+    assert cmdline[:3] == ["/usr/pgsql-13/bin/postgres", "-D", data]
+    assert legacy.exec("service postgresql-13 status").returncode == 0
+    assert re.search(r"^S\d\dpostgresql-13$", legacy.exec("ls /etc/rc2.d").stdout, re.M)
+    assert legacy.exec(f"ls {data}/log").stdout.strip()  # logging_collector is on
+
+
+def test_legacy_apache_is_configured_from_etc_httpd(legacy: labctl.Host) -> None:
+    test = legacy.exec(["httpd", "-t", "-f", "/etc/httpd/conf/httpd.conf"], check=False)
+    assert (test.returncode, test.stderr.strip().splitlines()[-1]) == (0, "Syntax OK")
+    assert legacy.exec("readlink -f /usr/sbin/httpd").stdout == "/usr/sbin/apache2\n"
+    pid = legacy.exec(["cat", "/run/httpd/httpd.pid"]).stdout.strip()
+    cmdline = legacy.exec(["cat", f"/proc/{pid}/cmdline"]).stdout.split("\0")
+    assert cmdline[:3] == ["/usr/sbin/httpd", "-f", "/etc/httpd/conf/httpd.conf"]
+    legacy.exec("test -f /etc/httpd/conf.d/spse.conf && test -f /etc/httpd/conf.d/ssl.conf "
+                "&& test ! -e /etc/apache2 && test -x /etc/init.d/httpd")
+    status, body = https_get(legacy.ip, "/eproc4/?via=httpd")
+    assert status == 200, body
+    assert re.search(r"jumlah paket: \d+", body)
+    access = legacy.exec("cat /var/log/httpd/spse_access_log").stdout
+    assert '"GET /eproc4/?via=httpd HTTP/1.1" 200' in access
+    assert "/eproc4/?via=httpd 200" in legacy.exec(
+        "cat /home/appserv/spse/webapp/logs/spse4.log").stdout
+
+
+def test_legacy_spse_runs_on_python_2_7_from_rc_local(legacy: labctl.Host) -> None:
+    spse = "/home/appserv/spse"
+    assert "/home/appserv/spse/spse4 start" in legacy.exec("cat /etc/rc.d/rc.local").stdout
+    legacy.exec("test -x /etc/rc.d/rc.local && test ! -e /etc/init.d/spse4")
+    pid = legacy.exec(["cat", f"{spse}/webapp/server.pid"]).stdout.strip()
+    assert legacy.exec(["readlink", f"/proc/{pid}/exe"]).stdout == "/usr/bin/python2.7\n"
+    assert legacy.exec(["stat", "-c", "%U", f"/proc/{pid}"]).stdout == "appserv\n"
+    assert f"pid={pid}," in legacy.exec("ss -ltnpH 'sport = :9009'").stdout
+    conf = dict(line.split("=", 1) for line in legacy.exec(
+        ["cat", f"{spse}/webapp/conf/application.conf"]).stdout.splitlines()
+        if "=" in line and not line.startswith("#"))
+    assert conf["db.url"] == "jdbc:postgresql://localhost:5432/epns_prod"
+    assert conf["file.path"] == "/home/file_prod"
+    assert len(conf["db.pass"]) >= 16 and len(conf["application.secret"]) >= 32
+    assert " /home/file_prod ext4 " in legacy.exec("cat /proc/mounts").stdout
+    assert https_get(legacy.ip, "/eproc4/error")[0] == 500
+    applog = legacy.exec(f"cat {spse}/webapp/logs/spse4.log").stdout
+    assert re.search(r"^\d\d:\d\d:\d\d,\d{3} ERROR ~ Error on /eproc4/error", applog, re.M)
+    assert 'ERROR: relation "paket_arsip" does not exist' in applog
+    pglog = legacy.exec("cat /var/lib/pgsql/13/data/log/*").stdout
+    assert re.search(r"user=epns,db=epns_prod,app=spse4,client=(127\.0\.0\.1|::1) ", pglog)
+    assert 'relation "paket_arsip" does not exist' in pglog
+
+
+COMPILE_PY2 = """
+import json, sys, traceback
+failed = 0
+for name, source in sorted(json.load(sys.stdin).items()):
+    try:
+        compile(source.encode("utf-8"), name, "exec")
+    except SyntaxError:
+        failed += 1
+        sys.stdout.write("".join(traceback.format_exc().splitlines(True)[-4:]))
+sys.exit(failed and 1)
+"""
+
+
+def test_on_host_code_compiles_on_the_legacy_python_2_7(legacy: labctl.Host) -> None:
+    """Everything under roles/ that Ansible ships to a host must be Python 2.7 (CentOS 7)."""
+    roles = Path(__file__).resolve().parents[2] / "roles"
+    sources = {str(path.relative_to(roles)): path.read_text(encoding="utf-8")
+               for path in sorted(roles.rglob("*.py"))}
+    assert any(name.endswith("spse_baseline_facts.py") for name in sources)
+    done = legacy.exec(["python2.7", "-c", COMPILE_PY2], check=False, input=json.dumps(sources))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_lab_command_exec_passes_output_and_exit_code(lab: labctl.Lab) -> None:
     name = next(iter(lab.hosts))
     done = subprocess.run([str(LAB_CMD), "exec", name, "sh", "-c", "hostname; echo oops >&2; exit 3"],
@@ -281,7 +398,8 @@ def test_lab_command_exec_passes_output_and_exit_code(lab: labctl.Lab) -> None:
 def test_down_leaves_nothing_even_after_a_killed_up(lab: labctl.Lab,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs last: takes the session's lab down (and brings a reused one back)."""
-    count = len(lab.hosts)
+    legacy = len(lab.legacy_hosts)
+    count = len(lab.hosts) - legacy
     lab.down()
     assert leftovers(lab.dir) == []
     # down while the hosts still boot (what a killed `lab up` leaves): a host
@@ -291,7 +409,7 @@ def test_down_leaves_nothing_even_after_a_killed_up(lab: labctl.Lab,
         patch.setattr(labctl.Lab, "_await_boot", lambda self, hosts: None)
         patch.setattr(labctl.Lab, "_write_access_files", lambda self, hosts: None)
         booting = labctl.Lab(lab.dir)
-        booting.up(2)
+        booting.up(1, 1)
         booting.down()
     assert leftovers(lab.dir) == []
     killed = subprocess.Popen([str(LAB_CMD), "up", "2"], stdout=subprocess.DEVNULL,
@@ -310,4 +428,4 @@ def test_down_leaves_nothing_even_after_a_killed_up(lab: labctl.Lab,
     subprocess.run([str(LAB_CMD), "down"], capture_output=True, check=True)
     assert leftovers(lab.dir) == []
     if lab.reused:
-        lab.up(count)
+        lab.up(count, legacy)

@@ -15,13 +15,6 @@ from tests.lab.test_capture import CLI, ENV_SECRET, host_of, spse_change
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture(scope="module", autouse=True)
-def lab_up(lab: Any) -> None:
-    """test_lab.py's last test takes the session's lab down; these run after it (file order)."""
-    if not lab.hosts:
-        lab.up(int(os.environ.get("SPSE_LAB_HOSTS", "3")))
-
-
 def test_sigint_on_a_capture_with_a_hung_host_exits_130_and_names_it(lab: Any, tmp_path: Path) -> None:
     """The host hangs once the capture module runs there: its sshd is frozen with SIGSTOP.
 

@@ -1,57 +1,29 @@
 """Parsers for the configuration files captured from SPSE servers.
 
 Runs on the managed host inside the spse_baseline_facts module (bundled by
-AnsiballZ), so: Python 3.8 syntax, standard library only, no I/O.  Each parser
-turns a file's text into a JSON-ready dict whose values are strings as written
-(or lists and dicts of them), with no comment text, so that a baseline diff
-shows real changes only.  Secret values are replaced by a keyed hash before the
-dict is returned: the clear value never leaves the host.
+AnsiballZ), so: Python 2.7 and 3.6+, standard library only, no I/O; text in,
+text out (the caller decodes).  Each parser turns a file's text into a
+JSON-ready dict whose values are strings as written (or lists and dicts of
+them), with no comment text, so that a baseline diff shows real changes only.
+Every captured value goes through the scrubber (``spse_secrets.SecretScrubber``:
+by key name and by value shape) before the dict is returned: the clear secret
+never leaves the host.
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
 
-import fnmatch
-import hashlib
-import hmac
+__metaclass__ = type
+
 import re
-from typing import Any, Dict, Sequence, Tuple
 
-Line = Tuple[int, str]  # (first physical line number, logical line text)
-Tree = Dict[str, Any]
+# A "line" below is (first physical line number, logical line text); a "tree" a JSON-ready dict.
 
 
 class ParseError(Exception):
-    """The file's text is not of the kind we expected; the caller keeps a hash only.
+    """The file's text is not of the kind we expected; the caller keeps a keyed hash only.
 
     Messages give a line number and a reason, never the line's text: it may hold a secret.
     """
-
-
-class Redactor:
-    """Replaces secret values by a keyed hash so a change is detected but the value never leaves
-    the host."""
-
-    PREFIX = "secret:hmac-sha256:"
-
-    def __init__(self, key: bytes, patterns: Sequence[str]) -> None:
-        if not key:
-            raise ValueError("the redaction key must not be empty")
-        self._key = key
-        self._patterns = tuple(pattern.lower() for pattern in patterns)
-
-    def is_secret(self, name: str) -> bool:
-        name = name.lower()
-        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self._patterns)
-
-    def hash_bytes(self, data: bytes) -> str:
-        """Marker for raw content (a whole secret-bearing file)."""
-        return self.PREFIX + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:32]
-
-    def hash(self, value: str) -> str:
-        return self.hash_bytes(value.encode("utf-8", "surrogateescape"))
-
-    def redact(self, name: str, value: str) -> str:
-        return self.hash(value) if self.is_secret(name) else value
 
 
 # -- shared helpers -------------------------------------------------------------------------------
@@ -60,18 +32,18 @@ _NAME = re.compile(r"[A-Za-z_][\w.-]*$")
 _WORD = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+")
 
 
-def _lines(text: str, comment: str = "#", inline: bool = False, quote: str = "",
-           join: bool = False) -> list[Line]:
-    """Stripped, non-blank lines without comments, numbered by their first physical line.
+def _lines(text, comment="#", inline=False, quote="", join=False):
+    # type: (str, str, bool, str, bool) -> list
+    """Stripped, non-blank lines without comments, as (first physical line number, text).
 
     ``comment``: characters that start a comment line; with ``inline`` they also start a comment
     mid-line, outside ``quote`` characters.  ``join``: a line ending in an odd number of
     backslashes continues on the next one, whose leading blanks are dropped (Java properties;
     Apache arguments are whitespace-normalised anyway).  Comment lines are never continued.
     """
-    result: list[Line] = []
-    pending: Line | None = None
-    for number, raw in enumerate(text.lstrip("\ufeff").replace("\r\n", "\n").split("\n"), 1):
+    result = []
+    pending = None
+    for number, raw in enumerate(text.lstrip(u"\ufeff").replace("\r\n", "\n").split("\n"), 1):
         if pending is not None:
             number, raw = pending[0], pending[1] + raw.lstrip()
             pending = None
@@ -89,7 +61,8 @@ def _lines(text: str, comment: str = "#", inline: bool = False, quote: str = "",
     return result
 
 
-def _cut_comment(line: str, comment: str, quote: str) -> str:
+def _cut_comment(line, comment, quote):
+    # type: (str, str, str) -> str
     quoted = False
     for index, char in enumerate(line):
         if char in quote:
@@ -99,68 +72,78 @@ def _cut_comment(line: str, comment: str, quote: str) -> str:
     return line
 
 
-def _unique(tree: Tree, key: str) -> str:
+def _unique(tree, key):
+    # type: (dict, str) -> str
     """``key``, or ``key #n`` for its n-th occurrence, so repeated records keep their own entry."""
     candidate, count = key, 1
     while candidate in tree:
         count += 1
-        candidate = f"{key} #{count}"
+        candidate = "%s #%d" % (key, count)
     return candidate
 
 
-def _unquote(value: str) -> str:
+def _unquote(value):
+    # type: (str) -> str
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
 
 
-def _directive(line: Line, separator: str = r"\s+") -> tuple[str, str]:
+def _directive(line, separator=r"\s+"):
+    # type: (tuple, str) -> tuple
     """(name, arguments) of a ``Name args`` line; arguments whitespace-normalised, quotes kept."""
     number, text = line
     parts = re.split(separator, text, maxsplit=1)
     if not _NAME.match(parts[0]):
-        raise ParseError(f"line {number}: not a directive")
+        raise ParseError("line %d: not a directive" % number)
     return parts[0], " ".join(_WORD.findall(parts[1] if len(parts) > 1 else ""))
+
+
+def directive_values(tree, name):
+    # type: (dict, str) -> list
+    """Every argument string of directive ``name`` (any case) anywhere in a nested tree."""
+    found = []
+    for key, value in sorted(tree.items()):
+        if isinstance(value, dict):
+            found.extend(directive_values(value, name))
+        elif key.lower() == name.lower():
+            found.extend(value)
+    return found
 
 
 # -- parsers --------------------------------------------------------------------------------------
 
 
 class Parser:
-    """One kind of configuration file; ``parse`` returns its settings with secrets redacted."""
+    """One kind of configuration file; ``parse`` returns its settings with secrets scrubbed."""
 
     kind = ""
     description = ""
-    public: tuple[str, ...] = ()  # lowercased names that hold no secret though patterns match
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
+    def parse(self, text, scrubber):
+        # type: (str, SecretScrubber) -> dict
         raise NotImplementedError
-
-    def redact(self, redactor: Redactor, name: str, value: str) -> str:
-        return value if name.lower() in self.public else redactor.redact(name, value)
 
 
 class PlayConf(Parser):
     """SPSE ``webapp/conf/application.conf`` (Play 1.x, read as Java properties).
 
     Flat ``{key: value}``, last occurrence wins as in Play.  ``%prod.`` framework-id prefixes stay
-    in the key; secrecy is judged on the key with and without the prefix (``%prod.db.pass``).
+    in the key; the scrubber judges secrecy with and without it (``%prod.db.pass``).
     """
 
     kind = "play_conf"
     description = "Play Framework application.conf (SPSE webapp/conf)"
     _LINE = re.compile(r"([^=:\s]+)\s*[=:]\s*(.*)$")
-    _FRAMEWORK_ID = re.compile(r"^%[^.]*\.")
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        result: Tree = {}
+    def parse(self, text, scrubber):
+        result = {}
         for number, line in _lines(text, "#!", join=True):
             match = self._LINE.match(line)
             if not match:
-                raise ParseError(f"line {number}: not a key=value line")
+                raise ParseError("line %d: not a key=value line" % number)
             key, value = match.groups()
-            secret = redactor.is_secret(key) or redactor.is_secret(self._FRAMEWORK_ID.sub("", key))
-            result[key] = redactor.hash(value) if secret else value
+            result[key] = scrubber.value(key, value)
         return result
 
 
@@ -180,20 +163,21 @@ class PostgresqlConf(Parser):
     _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
     INCLUDES = ("include", "include_dir", "include_if_exists")
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        result: Tree = {}
+    def parse(self, text, scrubber):
+        result = {}
         for number, line in _lines(text):
             match = self._LINE.match(line)
             if not match:
-                raise ParseError(f"line {number}: not a 'name = value' line")
+                raise ParseError("line %d: not a 'name = value' line" % number)
             name, value = match.group(1).lower(), self._unquote(match.group(2))
             if name in self.INCLUDES:
                 result[_unique(result, name)] = value
             else:
-                result[name] = self.redact(redactor, name, value)
+                result[name] = scrubber.value(name, value)
         return result
 
-    def _unquote(self, value: str) -> str:
+    def _unquote(self, value):
+        # type: (str) -> str
         if not value.startswith("'"):
             return value
         return self._ESCAPE.sub(
@@ -216,19 +200,19 @@ class PgHba(Parser):
     _WORD = re.compile(r"(?:\"[^\"]*\"|[^\s\"])+")
     _MASK = re.compile(r"[0-9A-Fa-f:.]*[.:][0-9A-Fa-f:.]*$")
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        rules: Tree = {}
+    def parse(self, text, scrubber):
+        rules = {}
         lines = _lines(text, inline=True, quote='"', join=True)
         for order, (number, line) in enumerate(lines, 1):
             words = self._WORD.findall(line) or [""]
             if words[0] in PostgresqlConf.INCLUDES:
                 if len(words) != 2:
-                    raise ParseError(f"line {number}: include takes one path")
+                    raise ParseError("line %d: include takes one path" % number)
                 rules[_unique(rules, " ".join(words))] = {"order": order,
                                                           "path": _unquote(words[1])}
                 continue
             if words[0] not in self.TYPES:
-                raise ParseError(f"line {number}: unknown connection type")
+                raise ParseError("line %d: unknown connection type" % number)
             if words[0] == "local":
                 method_at, address = 3, "-"
             else:
@@ -237,14 +221,14 @@ class PgHba(Parser):
                 method_at = 5 if with_mask else 4
                 address = " ".join(words[3:method_at])
             if len(words) <= method_at:
-                raise ParseError(f"line {number}: too few fields")
+                raise ParseError("line %d: too few fields" % number)
             options = {}
             for word in words[method_at + 1:]:
                 name, equals, value = word.partition("=")
                 if not equals:
-                    raise ParseError(f"line {number}: option not in name=value form")
-                options[name] = self.redact(redactor, name, _unquote(value))
-            key = _unique(rules, " ".join([*words[:3], address]))
+                    raise ParseError("line %d: option not in name=value form" % number)
+                options[name] = scrubber.value(name, _unquote(value))
+            key = _unique(rules, " ".join(words[:3] + [address]))
             rules[key] = {"order": order, "method": words[method_at], "options": options}
         return {"rules": rules}
 
@@ -261,14 +245,14 @@ class Pgpass(Parser):
     _FIELD = r"((?:[^:\\]|\\.)*)"
     _LINE = re.compile(r":".join([_FIELD] * 4) + r":(.*)$")
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        entries: Tree = {}
+    def parse(self, text, scrubber):
+        entries = {}
         for number, line in _lines(text):
             match = self._LINE.match(line)
             if not match:
-                raise ParseError(f"line {number}: not host:port:database:user:password")
+                raise ParseError("line %d: not host:port:database:user:password" % number)
             key = _unique(entries, ":".join(match.groups()[:4]))
-            entries[key] = redactor.hash(re.sub(r"\\(.)", r"\1", match.group(5)))
+            entries[key] = scrubber.hash(re.sub(r"\\(.)", r"\1", match.group(5)))
         return {"entries": entries}
 
 
@@ -278,34 +262,33 @@ class ApacheConf(Parser):
     Nested dict mirroring the sections: ``"<Name> <args>"`` (no angle brackets) maps to the
     section's own dict, a directive name (case as written) to the list of its argument strings in
     file order, whitespace-normalised with quotes kept.  A repeated section gets `` #2``.
-    ``ServerTokens`` is a hardening fact, not a secret, though ``*token*`` matches it.
+    ``ServerTokens`` stays readable: the scrubber knows it names no secret.
     """
 
     kind = "apache_conf"
     description = "Apache httpd configuration"
-    public = ("servertokens",)
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        root: Tree = {}
-        stack: list[tuple[str, Tree]] = [("", root)]
+    def parse(self, text, scrubber):
+        root = {}
+        stack = [("", root)]
         for number, line in _lines(text, join=True):
             if line.startswith("</"):
                 if not line.endswith(">") or len(stack) == 1 \
                         or line[2:-1].strip().lower() != stack[-1][0].lower():
-                    raise ParseError(f"line {number}: unbalanced section end")
+                    raise ParseError("line %d: unbalanced section end" % number)
                 stack.pop()
             elif line.startswith("<"):
                 words = _WORD.findall(line[1:-1])
                 if not line.endswith(">") or not words or not _NAME.match(words[0]):
-                    raise ParseError(f"line {number}: malformed section start")
-                section: Tree = {}
+                    raise ParseError("line %d: malformed section start" % number)
+                section = {}
                 stack[-1][1][_unique(stack[-1][1], " ".join(words))] = section
                 stack.append((words[0], section))
             else:
                 name, args = _directive((number, line))
-                stack[-1][1].setdefault(name, []).append(self.redact(redactor, name, args))
+                stack[-1][1].setdefault(name, []).append(scrubber.value(name, args))
         if len(stack) > 1:
-            raise ParseError(f"{len(stack) - 1} section(s) not closed at end of file")
+            raise ParseError("%d section(s) not closed at end of file" % (len(stack) - 1))
         return root
 
 
@@ -318,18 +301,19 @@ class Sysctl(Parser):
 
     kind = "sysctl"
     description = "kernel parameters"
+    _SWAP = {".": "/", "/": "."}
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        result: Tree = {}
+    def parse(self, text, scrubber):
+        result = {}
         for number, line in _lines(text, "#;"):
             key, equals, value = (line[1:] if line.startswith("-") else line).partition("=")
             key = key.strip()
             if not equals or not key or re.search(r"\s", key):
-                raise ParseError(f"line {number}: not a key = value line")
+                raise ParseError("line %d: not a key = value line" % number)
             separator = re.search(r"[./]", key)
             if separator and separator.group() == "/":
-                key = key.translate(str.maketrans("./", "/."))
-            result[key] = self.redact(redactor, key, value.strip())
+                key = "".join(self._SWAP.get(char, char) for char in key)
+            result[key] = scrubber.value(key, value.strip())
         return result
 
 
@@ -339,13 +323,13 @@ class Limits(Parser):
     kind = "limits"
     description = "PAM resource limits"
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        result: Tree = {}
+    def parse(self, text, scrubber):
+        result = {}
         for number, line in _lines(text, inline=True):
             fields = line.split()
             if len(fields) != 4 or fields[1] not in ("soft", "hard", "-"):
-                raise ParseError(f"line {number}: not '<domain> <type> <item> <value>'")
-            result[" ".join(fields[:3])] = self.redact(redactor, fields[2], fields[3])
+                raise ParseError("line %d: not '<domain> <type> <item> <value>'" % number)
+            result[" ".join(fields[:3])] = scrubber.value(fields[2], fields[3])
         return result
 
 
@@ -353,8 +337,8 @@ class Crontab(Parser):
     """System and user crontabs (``/etc/crontab``, ``/etc/cron.d``, spool files).
 
     ``{"env": {NAME: value}, "entries": [line, ...]}``: entries whitespace-normalised in file
-    order (several may be identical).  Secret env values are hashed, and so is the value of any
-    ``…PASS…=``/``…SECRET…=``/``…TOKEN…=`` assignment inside a command (``PGPASSWORD=…``).
+    order (several may be identical).  Secret env values are hashed; command lines go through the
+    scrubber's line rules (``PGPASSWORD=...`` assignments, credential flags, URLs).
     """
 
     kind = "crontab"
@@ -363,11 +347,10 @@ class Crontab(Parser):
     _TIME = re.compile(r"[\w*/,-]+$")
     _NICKNAMES = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily",
                   "@midnight", "@hourly")
-    _INLINE_SECRET = re.compile(r"(?i)(\w*(?:pass|secret|token)\w*)=('[^']*'|\"[^\"]*\"|\S+)")
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        env: Tree = {}
-        entries: list[str] = []
+    def parse(self, text, scrubber):
+        env = {}
+        entries = []
         for number, line in _lines(text):
             words = line.split()
             if words[0] in self._NICKNAMES:
@@ -377,43 +360,57 @@ class Crontab(Parser):
             else:
                 match = self._ENV.match(line)
                 if not match:
-                    raise ParseError(f"line {number}: neither a cron entry nor NAME=value")
+                    raise ParseError("line %d: neither a cron entry nor NAME=value" % number)
                 name, value = match.group(1), _unquote(match.group(2))
-                env[name] = self.redact(redactor, name, value)
+                env[name] = scrubber.value(name, value)
                 continue
             if len(words) <= schedule:
-                raise ParseError(f"line {number}: cron entry without a command")
-            entries.append(self._INLINE_SECRET.sub(
-                lambda m: m.group(1) + "=" + redactor.hash(m.group(2)), " ".join(words)))
+                raise ParseError("line %d: cron entry without a command" % number)
+            entries.append(scrubber.line(" ".join(words)))
         return {"env": env, "entries": entries}
+
+
+class ShellScript(Parser):
+    """Boot and start scripts (``/etc/rc.d/rc.local``, an SPSE instance's ``spse4``).
+
+    ``{"lines": [line, ...]}``: the script's command lines in order, continuations joined, through
+    the scrubber's line rules, since they may carry credentials (``PGPASSWORD=...``, ``-p...``).
+    """
+
+    kind = "shell_script"
+    description = "shell script run at boot or to start a service"
+
+    def parse(self, text, scrubber):
+        if "\x00" in text:
+            raise ParseError("binary content, not a shell script")
+        return {"lines": [scrubber.line(line) for _number, line in _lines(text, join=True)]}
 
 
 class SshdConfig(Parser):
     """``/etc/ssh/sshd_config`` and ``sshd_config.d``: ``{keyword: [args, ...]}``.
 
     Keywords lowercased; always lists in file order, since several keywords repeat (``Port``,
-    ``HostKey``, ``AllowUsers``…) and for the others sshd uses the first value.  A ``Match``
+    ``HostKey``, ``AllowUsers``...) and for the others sshd uses the first value.  A ``Match``
     block becomes a nested dict ``"match <criteria>"`` holding the keywords up to the next
-    ``Match``.  ``PasswordAuthentication`` and ``PermitEmptyPasswords`` are hardening facts, not
-    secrets, though ``*password*`` matches them.
+    ``Match``.  ``PasswordAuthentication`` and ``PermitEmptyPasswords`` stay readable: the
+    scrubber knows they are hardening facts, not secrets.
     """
 
     kind = "sshd_config"
     description = "OpenSSH server configuration"
-    public = ("passwordauthentication", "permitemptypasswords")
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        top: Tree = {}
+    def parse(self, text, scrubber):
+        top = {}
         block = top
         for line in _lines(text):
             name, args = _directive(line, r"\s*=\s*|\s+")
             name = name.lower()
             if not args:
-                raise ParseError(f"line {line[0]}: keyword without a value")
+                raise ParseError("line %d: keyword without a value" % line[0])
             if name == "match":
                 block = top[_unique(top, "match " + args)] = {}
             else:
-                block.setdefault(name, []).append(self.redact(redactor, name, args))
+                block.setdefault(name, []).append(scrubber.value(name, args))
         return top
 
 
@@ -425,11 +422,11 @@ class ChronyConf(Parser):
     comment = "#!;%"
     inline = False
 
-    def parse(self, text: str, redactor: Redactor) -> Tree:
-        result: Tree = {}
+    def parse(self, text, scrubber):
+        result = {}
         for line in _lines(text, self.comment, self.inline):
             name, args = _directive(line)
-            result.setdefault(name, []).append(self.redact(redactor, name, args))
+            result.setdefault(name, []).append(scrubber.value(name, args))
         return result
 
 
@@ -442,8 +439,7 @@ class NtpConf(ChronyConf):
     inline = True
 
 
-PARSERS: dict[str, Parser] = {
-    parser.kind: parser
+PARSERS = dict(
+    (parser.kind, parser)
     for parser in (PlayConf(), PostgresqlConf(), PgHba(), Pgpass(), ApacheConf(), Sysctl(),
-                   Limits(), Crontab(), SshdConfig(), ChronyConf(), NtpConf())
-}
+                   Limits(), Crontab(), ShellScript(), SshdConfig(), ChronyConf(), NtpConf()))

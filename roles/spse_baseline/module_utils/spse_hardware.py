@@ -7,31 +7,22 @@ volatile values (free memory, uptime) out, and take ``root`` so they are
 unit-tested on directory-tree fixtures.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import os
 import re
+
+from ansible.module_utils.spse_host import listdir, read_value
 
 ARPHRD = {"1": "ether", "772": "loopback", "32": "infiniband", "512": "ppp", "65534": "tunnel"}
 NOT_HARDWARE = ("loop", "ram", "zram")  # their backing volumes show up as mounts
 
 
-def _read(root, path, default=None):
-    try:
-        with open(os.path.join(root, path.lstrip("/"))) as fh:
-            return fh.read().strip()
-    except OSError:
-        return default
-
-
-def _listdir(root, path):
-    try:
-        return sorted(os.listdir(os.path.join(root, path.lstrip("/"))))
-    except OSError:
-        return []
-
-
 def cpu(root="/"):
     """Model, sockets, cores per socket, threads per core and vCPUs from /proc/cpuinfo."""
-    blocks = [b for b in (_read(root, "/proc/cpuinfo", "") or "").split("\n\n") if b.strip()]
+    blocks = [b for b in (read_value(root, "/proc/cpuinfo", "") or "").split("\n\n") if b.strip()]
     procs = []
     for block in blocks:
         fields = {}
@@ -54,30 +45,33 @@ def cpu(root="/"):
 
 
 def memory(root="/"):
-    match = re.search(r"^MemTotal:\s+(\d+) kB", _read(root, "/proc/meminfo", "") or "", re.M)
+    match = re.search(r"^MemTotal:\s+(\d+) kB", read_value(root, "/proc/meminfo", "") or "", re.M)
     return {"total_mb": int(match.group(1)) // 1024 if match else None}
 
 
 def dmi(root="/"):
     """The server's identity: a new product or serial means the server was replaced."""
     base = "/sys/class/dmi/id/"
-    return {"vendor": _read(root, base + "sys_vendor"), "product": _read(root, base + "product_name"),
-            "serial": _read(root, base + "product_serial"),
-            "bios_version": _read(root, base + "bios_version")}
+    return {"vendor": read_value(root, base + "sys_vendor"),
+            "product": read_value(root, base + "product_name"),
+            "serial": read_value(root, base + "product_serial"),
+            "bios_version": read_value(root, base + "bios_version")}
 
 
 def block_devices(root="/"):
     devices = {}
-    for name in _listdir(root, "/sys/block"):
+    for name in listdir(root, "/sys/block"):
         if name.startswith(NOT_HARDWARE):
             continue
-        base = f"/sys/block/{name}/"
-        sectors = _read(root, base + "size")  # always 512-byte units
+        base = "/sys/block/%s/" % name
+        sectors = read_value(root, base + "size")  # always 512-byte units
         devices[name] = {
             "size_bytes": int(sectors) * 512 if sectors and sectors.isdigit() else None,
-            "model": _read(root, base + "device/model"),
-            "rotational": _read(root, base + "queue/rotational") == "1",
+            "model": read_value(root, base + "device/model"),
+            "rotational": read_value(root, base + "queue/rotational") == "1",
         }
+        if name.startswith("dm-"):  # the LVM name tells a volume from a snapshot's -cow/-real
+            devices[name]["dm_name"] = read_value(root, base + "dm/name")
     return devices
 
 
@@ -88,7 +82,7 @@ def mounts(root="/", statvfs=os.statvfs):
     not hang the capture.
     """
     result = {}
-    for line in (_read(root, "/proc/mounts", "") or "").splitlines():
+    for line in (read_value(root, "/proc/mounts", "") or "").splitlines():
         fields = line.split()
         if len(fields) < 4:
             continue
@@ -125,19 +119,19 @@ def interfaces(ip_addr_output, root="/"):
         family = "ipv4" if fields[2] == "inet" else "ipv6"
         addrs.setdefault(name, {"ipv4": [], "ipv6": []})[family].append(fields[3])
     result = {}
-    for name in _listdir(root, "/sys/class/net"):
-        base = f"/sys/class/net/{name}/"
+    for name in listdir(root, "/sys/class/net"):
+        base = "/sys/class/net/%s/" % name
         if name == "bonding_masters":
             continue
-        mac = _read(root, base + "address")
+        mac = read_value(root, base + "address")
         if os.path.isdir(os.path.join(root, base.lstrip("/"), "bridge")):
             kind = "bridge"
         elif os.path.isdir(os.path.join(root, base.lstrip("/"), "bonding")):
             kind = "bonding"
         else:
-            kind = ARPHRD.get(_read(root, base + "type", ""), "unknown")
-        speed = _read(root, base + "speed")
-        mtu = _read(root, base + "mtu")
+            kind = ARPHRD.get(read_value(root, base + "type", ""), "unknown")
+        speed = read_value(root, base + "speed")
+        mtu = read_value(root, base + "mtu")
         found = addrs.get(name, {"ipv4": [], "ipv6": []})
         result[name] = {
             "mac": None if kind == "loopback" or not mac else mac,
@@ -162,14 +156,14 @@ def distribution(root="/"):
     (CentOS 6 has no os-release: its /etc/redhat-release is read instead).
     """
     fields = {}
-    for line in (_read(root, "/etc/os-release", "") or "").splitlines():
+    for line in (read_value(root, "/etc/os-release", "") or "").splitlines():
         key, _, value = line.partition("=")
         fields[key.strip()] = value.strip().strip('"')
     ident = fields.get("ID", "").lower()
     like = (fields.get("ID_LIKE", "") + " " + ident).split()
     version = fields.get("VERSION_ID")
-    redhat = _read(root, "/etc/redhat-release") or _read(root, "/etc/centos-release")
-    debian = _read(root, "/etc/debian_version")
+    redhat = read_value(root, "/etc/redhat-release") or read_value(root, "/etc/centos-release")
+    debian = read_value(root, "/etc/debian_version")
     if ident == "debian" and debian and debian[0].isdigit():
         version = debian  # os-release says "12", debian_version says "12.11"
     elif redhat and (not ident or "rhel" in like or "fedora" in like):
@@ -189,19 +183,19 @@ def virtualization(root="/", detect_virt_output=None):
     if detect_virt_output:
         kind = detect_virt_output.strip()
         return {"type": None if kind == "none" else kind, "role": None if kind == "none" else "guest"}
-    cgroup = _read(root, "/proc/1/cgroup", "") or ""
+    cgroup = read_value(root, "/proc/1/cgroup", "") or ""
     if "/docker" in cgroup or os.path.exists(os.path.join(root, ".dockerenv")):
         return {"type": "docker", "role": "guest"}
     if "/lxc/" in cgroup:
         return {"type": "lxc", "role": "guest"}
-    product = (_read(root, "/sys/class/dmi/id/product_name", "") or "").lower()
-    vendor = (_read(root, "/sys/class/dmi/id/sys_vendor", "") or "").lower()
+    product = (read_value(root, "/sys/class/dmi/id/product_name", "") or "").lower()
+    vendor = (read_value(root, "/sys/class/dmi/id/sys_vendor", "") or "").lower()
     for needle, kind in (("kvm", "kvm"), ("qemu", "kvm"), ("vmware", "VMware"),
                          ("virtualbox", "virtualbox"), ("hvm domu", "xen"), ("xen", "xen"),
                          ("virtual machine", "hyperv"), ("openstack", "openstack")):
         if needle in product or needle in vendor:
             return {"type": kind, "role": "guest"}
-    flags = re.search(r"^flags\s*:(.*)$", _read(root, "/proc/cpuinfo", "") or "", re.M)
+    flags = re.search(r"^flags\s*:(.*)$", read_value(root, "/proc/cpuinfo", "") or "", re.M)
     if flags and " hypervisor" in flags.group(1):
         return {"type": "unknown", "role": "guest"}
     return {"type": None, "role": None}

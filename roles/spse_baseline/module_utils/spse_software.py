@@ -4,6 +4,10 @@ Pure functions over command output, so each format (dpkg, rpm, systemctl,
 LSB init scripts, old and new `ss`) is unit-tested on recorded text.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import re
 
 DPKG_QUERY = ["dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"]
@@ -39,7 +43,7 @@ def systemd_services(unit_files, units):
         if len(parts) >= 2 and parts[0].endswith(".service") and not parts[0].endswith("@.service"):
             result[parts[0][:-8]] = {"state": "stopped", "enabled": parts[1] == "enabled"}
     for line in units.splitlines():
-        parts = line.lstrip("● ").split()
+        parts = line.lstrip(u"\u25cf ").split()
         if len(parts) >= 4 and parts[0].endswith(".service"):
             entry = result.setdefault(parts[0][:-8], {"state": "stopped", "enabled": False})
             entry["state"] = "running" if parts[3] == "running" else "stopped"
@@ -61,5 +65,5 @@ def listening_ports(text):
         if len(parts) < 5 or parts[0] == "Netid":
             continue
         proc = re.search(r'users:\(\("([^"]+)"', line)
-        result[f"{parts[0]}/{parts[4]}"] = {"process": proc.group(1) if proc else None}
+        result["%s/%s" % (parts[0], parts[4])] = {"process": proc.group(1) if proc else None}
     return result

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.conftest import load_module_util
-
-sw = load_module_util("spse_software")
+from ansible.module_utils import spse_software as sw
 
 CENTOS7_UNIT_FILES = """\
 httpd.service                                 enabled

@@ -1,17 +1,13 @@
 """Config-file parsers that run on the managed host (roles/spse_baseline/module_utils)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from ansible.module_utils import spse_config
+from ansible.module_utils.spse_secrets import SecretScrubber
 
-ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).with_name("fixtures")
-_spec = importlib.util.spec_from_file_location(
-    "spse_config", ROOT / "roles/spse_baseline/module_utils/spse_config.py")
-spse_config = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(spse_config)
 
 PATTERNS = ["db.pass", "*password*", "*passwd*", "*secret*", "*token*", "*.key.pass*", "*secrets"]
 KEY = b"k" * 32
@@ -27,6 +23,7 @@ CASES = {
     "sysctl": ("sysctl.conf", []),
     "limits": ("limits.conf", []),
     "crontab": ("crontab", ["Cr0nP4ss", "B4ckupS3cret", "T0k3nXYZ"]),
+    "shell_script": ("rc.local", ["RcL0calPw"]),
     "sshd_config": ("sshd_config", []),
     "chrony_conf": ("chrony.conf", []),
     "ntp_conf": ("ntp.conf", []),
@@ -34,21 +31,21 @@ CASES = {
 
 
 @pytest.fixture
-def redactor():
-    return spse_config.Redactor(KEY, PATTERNS)
+def scrubber():
+    return SecretScrubber(KEY, PATTERNS)
 
 
-def parse(kind, redactor, text=None):
+def parse(kind, scrubber, text=None):
     if text is None:
         text = (FIXTURES / CASES[kind][0]).read_text()
-    return spse_config.PARSERS[kind].parse(text, redactor)
+    return spse_config.PARSERS[kind].parse(text, scrubber)
 
 
 def marker(value, key=KEY):
-    return spse_config.Redactor(key, PATTERNS).hash(value)
+    return SecretScrubber(key, PATTERNS).hash(value)
 
 
-# -- registry and redactor
+# -- registry
 
 
 def test_registry_lists_every_kind_once():
@@ -58,49 +55,21 @@ def test_registry_lists_every_kind_once():
         assert parser.description and parser.__doc__
 
 
-def test_redactor_hash_format_and_keying(redactor):
-    import hashlib
-    import hmac
-
-    expected = hmac.new(KEY, b"S3cr3t!", hashlib.sha256).hexdigest()[:32]
-    assert redactor.hash("S3cr3t!") == "secret:hmac-sha256:" + expected
-    assert redactor.hash_bytes(b"S3cr3t!") == redactor.hash("S3cr3t!")
-    assert redactor.hash("S3cr3t?") != redactor.hash("S3cr3t!")
-    assert marker("S3cr3t!", b"x" * 32) != redactor.hash("S3cr3t!")
-
-
-def test_redactor_patterns_are_case_insensitive_globs(redactor):
-    assert redactor.is_secret("db.pass")
-    assert redactor.is_secret("application.secret")
-    assert redactor.is_secret("PGPASSWORD")
-    assert redactor.is_secret("ldapBindPasswd")
-    assert redactor.is_secret("radiussecrets")
-    assert not redactor.is_secret("db.user")
-    assert not redactor.is_secret("db.passive")
-    assert redactor.redact("db.user", "epns") == "epns"
-    assert redactor.redact("db.pass", "x") == redactor.hash("x")
-
-
-def test_redactor_refuses_an_empty_key():
-    with pytest.raises(ValueError):
-        spse_config.Redactor(b"", PATTERNS)
-
-
 # -- properties shared by every parser
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_no_planted_secret_leaves_the_parser(kind, redactor):
-    dumped = json.dumps(parse(kind, redactor))
+def test_no_planted_secret_leaves_the_parser(kind, scrubber):
+    dumped = json.dumps(parse(kind, scrubber))
     for secret in CASES[kind][1]:
         assert secret not in dumped
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_output_is_deterministic_and_comment_free(kind, redactor):
-    first = parse(kind, redactor)
-    assert first == parse(kind, spse_config.Redactor(KEY, PATTERNS))
-    assert json.dumps(first) == json.dumps(parse(kind, redactor))
+def test_output_is_deterministic_and_comment_free(kind, scrubber):
+    first = parse(kind, scrubber)
+    assert first == parse(kind, SecretScrubber(KEY, PATTERNS))
+    assert json.dumps(first) == json.dumps(parse(kind, scrubber))
     dumped = json.dumps(first)
     for comment_text in ("legacy mask form", "change requires restart", "primary",
                          "play needs many files", "Example of job definition", "OpenBSD",
@@ -109,14 +78,14 @@ def test_output_is_deterministic_and_comment_free(kind, redactor):
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_garbage_is_not_mistaken_for_a_config(kind, redactor):
+def test_garbage_is_not_mistaken_for_a_config(kind, scrubber):
     with pytest.raises(spse_config.ParseError):
-        parse(kind, redactor, "\x00\x01 ((( not :: a [config] file =\n<<<\n")
+        parse(kind, scrubber, "\x00\x01 ((( not :: a [config] file =\n<<<\n")
 
 
-def test_parse_error_never_quotes_the_line(redactor):
+def test_parse_error_never_quotes_the_line(scrubber):
     with pytest.raises(spse_config.ParseError) as error:
-        parse("play_conf", redactor, "db.user=epns\ndb.pass S3cr3t!\n")
+        parse("play_conf", scrubber, "db.user=epns\ndb.pass S3cr3t!\n")
     assert "S3cr3t" not in str(error.value)
     assert "line 2" in str(error.value)
 
@@ -124,8 +93,8 @@ def test_parse_error_never_quotes_the_line(redactor):
 # -- play_conf
 
 
-def test_play_conf(redactor):
-    conf = parse("play_conf", redactor)
+def test_play_conf(scrubber):
+    conf = parse("play_conf", scrubber)
     assert conf["http.port"] == "9010"  # duplicate key: last wins
     assert conf["http.path"] == "/eproc4"
     assert conf["db.url"] == "jdbc:postgresql://localhost/epns_prod"
@@ -142,22 +111,22 @@ def test_play_conf(redactor):
     assert conf["application.secret"] == marker("Zq8mVx1PmK4rT0sLuA9bGd2Hf7Wj3Nc5")
 
 
-def test_changed_secret_changes_only_its_marker(redactor):
+def test_changed_secret_changes_only_its_marker(scrubber):
     text = (FIXTURES / "application.conf").read_text()
-    before = parse("play_conf", redactor, text)
-    after = parse("play_conf", redactor, text.replace("db.pass=S3cr3t!", "db.pass=N3wS3cr3t"))
+    before = parse("play_conf", scrubber, text)
+    after = parse("play_conf", scrubber, text.replace("db.pass=S3cr3t!", "db.pass=N3wS3cr3t"))
     assert after["db.pass"] != before["db.pass"]
     assert {k: v for k, v in after.items() if k != "db.pass"} == {
         k: v for k, v in before.items() if k != "db.pass"}
-    other_key = parse("play_conf", spse_config.Redactor(b"z" * 32, PATTERNS), text)
+    other_key = parse("play_conf", SecretScrubber(b"z" * 32, PATTERNS), text)
     assert other_key["db.pass"] != before["db.pass"]
 
 
 # -- postgresql_conf
 
 
-def test_postgresql_conf(redactor):
-    conf = parse("postgresql_conf", redactor)
+def test_postgresql_conf(scrubber):
+    conf = parse("postgresql_conf", scrubber)
     assert conf["listen_addresses"] == "localhost"
     assert conf["port"] == "5432"
     assert conf["max_connections"] == "300"  # last wins
@@ -173,21 +142,21 @@ def test_postgresql_conf(redactor):
     assert "superuser_reserved_connections" not in conf
 
 
-def test_postgresql_conf_redacts_by_name(redactor):
-    conf = parse("postgresql_conf", redactor, "ldap_password = 'p@ss'  # x\n")
+def test_postgresql_conf_redacts_by_name(scrubber):
+    conf = parse("postgresql_conf", scrubber, "ldap_password = 'p@ss'  # x\n")
     assert conf == {"ldap_password": marker("p@ss")}
 
 
-def test_postgresql_conf_rejects_trailing_garbage(redactor):
+def test_postgresql_conf_rejects_trailing_garbage(scrubber):
     with pytest.raises(spse_config.ParseError):
-        parse("postgresql_conf", redactor, "port = 5432 6543\n")
+        parse("postgresql_conf", scrubber, "port = 5432 6543\n")
 
 
 # -- pg_hba
 
 
-def test_pg_hba(redactor):
-    rules = parse("pg_hba", redactor)["rules"]
+def test_pg_hba(scrubber):
+    rules = parse("pg_hba", scrubber)["rules"]
     assert list(rules) == [
         "local all postgres -",
         "local all all -",
@@ -214,9 +183,9 @@ def test_pg_hba(redactor):
     assert rules["include_dir conf.d"] == {"order": 9, "path": "conf.d"}
 
 
-def test_pg_hba_radius_secrets_redacted(redactor):
+def test_pg_hba_radius_secrets_redacted(scrubber):
     text = "host all all 10.0.0.0/8 radius radiusservers=10.0.0.1 radiussecrets=R4d1us\n"
-    options = parse("pg_hba", redactor, text)["rules"]["host all all 10.0.0.0/8"]["options"]
+    options = parse("pg_hba", scrubber, text)["rules"]["host all all 10.0.0.0/8"]["options"]
     assert options == {"radiusservers": "10.0.0.1", "radiussecrets": marker("R4d1us")}
 
 
@@ -227,32 +196,32 @@ def test_pg_hba_radius_secrets_redacted(redactor):
     "hostssl all all 10.0.0.0/8 md5 clientcert",
     "hots all all 10.0.0.0/8 md5",
 ])
-def test_pg_hba_malformed_lines(line, redactor):
+def test_pg_hba_malformed_lines(line, scrubber):
     with pytest.raises(spse_config.ParseError):
-        parse("pg_hba", redactor, "local all postgres peer\n" + line + "\n")
+        parse("pg_hba", scrubber, "local all postgres peer\n" + line + "\n")
 
 
 # -- pgpass
 
 
-def test_pgpass(redactor):
-    assert parse("pgpass", redactor) == {"entries": {
+def test_pgpass(scrubber):
+    assert parse("pgpass", scrubber) == {"entries": {
         "localhost:5432:epns_prod:epns": marker("Pg#Pa55w0rd"),
         "localhost:5432:*:postgres": marker("c0l:on\\back"),  # escapes undone before hashing
         "10.10.0.5:5432:epns_lat:epns": marker("Latihan2019"),
     }}
 
 
-def test_pgpass_hashes_whatever_the_patterns(redactor):
-    bare = spse_config.Redactor(KEY, [])
+def test_pgpass_hashes_whatever_the_patterns(scrubber):
+    bare = SecretScrubber(KEY, [])
     assert parse("pgpass", bare, "h:5432:d:u:pw\n") == {"entries": {"h:5432:d:u": marker("pw")}}
 
 
 # -- apache_conf
 
 
-def test_apache_conf(redactor):
-    conf = parse("apache_conf", redactor)
+def test_apache_conf(scrubber):
+    conf = parse("apache_conf", scrubber)
     assert conf["ServerTokens"] == ["Prod"]  # not a secret though "*token*" matches
     assert conf["IfModule mod_deflate.c"] == {
         "AddOutputFilterByType": ["DEFLATE text/html text/plain text/xml text/css "
@@ -273,9 +242,9 @@ def test_apache_conf(redactor):
     assert conf["VirtualHost *:80"]["Redirect"] == ["permanent / https://lpse.example.go.id/"]
 
 
-def test_apache_repeated_section_kept_apart(redactor):
+def test_apache_repeated_section_kept_apart(scrubber):
     text = "<IfModule a>\nX 1\n</IfModule>\n<IfModule a>\nX 2\n</IfModule>\n"
-    assert parse("apache_conf", redactor, text) == {
+    assert parse("apache_conf", scrubber, text) == {
         "IfModule a": {"X": ["1"]}, "IfModule a #2": {"X": ["2"]}}
 
 
@@ -284,16 +253,16 @@ def test_apache_repeated_section_kept_apart(redactor):
     "<VirtualHost *:443>\n<IfModule x>\n</VirtualHost>\n</IfModule>\n",
     "SSLEngine on\n</VirtualHost>\n",
 ])
-def test_apache_unbalanced_sections(text, redactor):
+def test_apache_unbalanced_sections(text, scrubber):
     with pytest.raises(spse_config.ParseError):
-        parse("apache_conf", redactor, text)
+        parse("apache_conf", scrubber, text)
 
 
 # -- sysctl, limits
 
 
-def test_sysctl(redactor):
-    assert parse("sysctl", redactor) == {
+def test_sysctl(scrubber):
+    assert parse("sysctl", scrubber) == {
         "vm.swappiness": "5",
         "vm.overcommit_memory": "2",
         "kernel.shmmax": "4294967295",
@@ -303,8 +272,8 @@ def test_sysctl(redactor):
     }
 
 
-def test_limits(redactor):
-    assert parse("limits", redactor) == {
+def test_limits(scrubber):
+    assert parse("limits", scrubber) == {
         "appserv soft nofile": "100000",
         "appserv hard nofile": "65536",
         "postgres - nproc": "unlimited",
@@ -316,8 +285,8 @@ def test_limits(redactor):
 # -- crontab
 
 
-def test_crontab(redactor):
-    assert parse("crontab", redactor) == {
+def test_crontab(scrubber):
+    assert parse("crontab", scrubber) == {
         "env": {
             "SHELL": "/bin/bash",
             "PATH": "/sbin:/bin:/usr/sbin:/usr/bin",
@@ -335,16 +304,29 @@ def test_crontab(redactor):
     }
 
 
-def test_crontab_entry_without_command(redactor):
+def test_crontab_entry_without_command(scrubber):
     with pytest.raises(spse_config.ParseError):
-        parse("crontab", redactor, "30 1 * * *\n")
+        parse("crontab", scrubber, "30 1 * * *\n")
+
+
+# -- shell_script
+
+
+def test_shell_script_keeps_commands_and_hashes_credentials(scrubber):
+    assert parse("shell_script", scrubber) == {"lines": [
+        "touch /var/lock/subsys/local",
+        "export JAVA_HOME=/usr/local/src/jdk1.8.0_202",
+        'su - appserv -c "/home/appserv/spse4/spse4 start"',
+        "PGPASSWORD=" + marker("RcL0calPw")
+        + " pg_dump -h 127.0.0.1 -U epns -Fc epns_prod > /var/backups/epns_prod.dump",
+    ]}
 
 
 # -- sshd_config
 
 
-def test_sshd_config(redactor):
-    conf = parse("sshd_config", redactor)
+def test_sshd_config(scrubber):
+    conf = parse("sshd_config", scrubber)
     assert conf["port"] == ["22", "2222"]
     assert conf["hostkey"] == ["/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ed25519_key"]
     assert conf["acceptenv"] == ["LANG LC_CTYPE LC_NUMERIC", "LC_ALL"]
@@ -366,8 +348,8 @@ def test_sshd_config(redactor):
 # -- chrony_conf, ntp_conf
 
 
-def test_chrony_conf(redactor):
-    assert parse("chrony_conf", redactor) == {
+def test_chrony_conf(scrubber):
+    assert parse("chrony_conf", scrubber) == {
         "server": ["0.id.pool.ntp.org iburst", "1.id.pool.ntp.org iburst"],
         "pool": ["time.bmkg.go.id iburst maxsources 2"],
         "driftfile": ["/var/lib/chrony/drift"],
@@ -378,8 +360,8 @@ def test_chrony_conf(redactor):
     }
 
 
-def test_ntp_conf(redactor):
-    assert parse("ntp_conf", redactor) == {
+def test_ntp_conf(scrubber):
+    assert parse("ntp_conf", scrubber) == {
         "driftfile": ["/var/lib/ntp/drift"],
         "restrict": ["default nomodify notrap nopeer noquery", "127.0.0.1", "::1"],
         "server": ["0.id.pool.ntp.org iburst", "1.id.pool.ntp.org iburst"],

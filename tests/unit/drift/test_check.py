@@ -79,7 +79,7 @@ def test_cli_exit_codes_and_json(project: Project, capsys: pytest.CaptureFixture
     base = ["--project", str(project.root)]
     assert main([*base, "drift", "--no-capture", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["schema"] == "spse-change/drift/2"
+    assert doc["schema"] == "spse-change/drift/3"
     assert doc["hosts"]["db1"]["diff"]["items"][0]["path"] == "database.settings.work_mem.setting"
     store = BaselineStore(project.records_dir)
     store.approve("db1@latest", by="admin", reason="work_mem raised after review")
@@ -88,3 +88,64 @@ def test_cli_exit_codes_and_json(project: Project, capsys: pytest.CaptureFixture
     assert main([*base, "diff", "db1@-1", "db1@latest"]) == 1
     assert main([*base, "diff", "db1@latest", "db1@latest"]) == 0
     assert main([*base, "diff", "db1@latest", "nope@latest"]) == 2
+
+
+OPERATORS = ("operators:\n  budi: {name: Budi, roles: [pemohon, pengelola]}\n"
+             "  sari: {name: Sari, roles: [kepala]}\n")
+
+
+def test_a_record_in_applying_covers_its_changes(project: Project,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """db1's work_mem change is planned by a record: recorded while it applies, drift again if rolled back
+    and the value stays; a different value than planned is unrecorded."""
+    from spse_change.diff import diff_baselines, load_policy
+    from spse_change.records import NewRecord, RecordStore, items_of
+    (project.root / "operators.yml").write_text(OPERATORS)
+    baselines = BaselineStore(project.records_dir)
+    approved = baselines.approved_id("db1")
+    report = diff_baselines(baselines.load("db1@approved"), baselines.load("db1@latest"), load_policy(None))
+    records = RecordStore(project)
+    record = records.create(NewRecord(title="work_mem", items=items_of("db1", report),
+                                      baselines={"db1": approved}), "budi")
+    assert check_drift(DriftRequest(project, limit="db1", capture=False)).hosts["db1"].status == "drift"
+    records.approve(record.id, "sari", "ok")
+    records.start_applying(record.id, "budi")
+    host = check_drift(DriftRequest(project, limit="db1", capture=False)).hosts["db1"]
+    assert (host.status, host.unrecorded) == ("recorded", 0)
+    assert [(rid, item["path"]) for rid, item in host.recorded] == [
+        (record.id, "database.settings.work_mem.setting")]
+    assert main(["--project", str(project.root), "drift", "--no-capture", "-l", "db1"]) == 0
+    assert capsys.readouterr().out == (
+        "== db1: every change since the approved baseline is recorded\n"
+        f"   recorded  database.settings.work_mem.setting changed: 16384 → 65536   ({record.id})\n")
+    assert main(["--project", str(project.root), "drift", "--no-capture", "-l", "db1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)["hosts"]["db1"]
+    assert (doc["status"], doc["unrecorded"], doc["recorded"][0]["record"]) == ("recorded", 0, record.id)
+    other = edited(load_baseline("db1"), {("database", "settings", "work_mem", "setting"): "131072"})
+    baselines.save(new_baseline("db1", other, now=T0 + timedelta(hours=3)))
+    host = check_drift(DriftRequest(project, limit="db1", capture=False)).hosts["db1"]
+    assert (host.status, host.unrecorded, host.recorded) == ("drift", 1, ())
+    records.mark_rolled_back(record.id, "budi", "restored")
+    baselines.save(new_baseline("db1", edited(load_baseline("db1"), {
+        ("database", "settings", "work_mem", "setting"): "65536"}), now=T0 + timedelta(hours=4)))
+    assert check_drift(DriftRequest(project, limit="db1", capture=False)).hosts["db1"].status == "drift"
+
+
+def test_after_a_verified_change_drift_is_clean(project: Project) -> None:
+    """mark_verified makes the after-baseline the approved one, the record id in the reason."""
+    from spse_change.diff import diff_baselines, load_policy
+    from spse_change.records import NewRecord, RecordStore, items_of
+    (project.root / "operators.yml").write_text(OPERATORS)
+    baselines = BaselineStore(project.records_dir)
+    before, after = baselines.approved_id("db1"), baselines.list("db1")[-1].id
+    report = diff_baselines(baselines.load(before), baselines.load(after), load_policy(None))
+    records = RecordStore(project)
+    record = records.create(NewRecord(title="work_mem", items=items_of("db1", report),
+                                      baselines={"db1": before}), "budi")
+    records.approve(record.id, "sari", "ok")
+    records.start_applying(record.id, "budi")
+    records.mark_verified(record.id, "budi", after={"db1": after}, before={"db1": before},
+                          observed=items_of("db1", report))
+    host = check_drift(DriftRequest(project, limit="db1", capture=False)).hosts["db1"]
+    assert (host.status, host.recorded) == ("clean", ())
+    assert baselines.approved_id("db1") == after

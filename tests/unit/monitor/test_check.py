@@ -106,3 +106,22 @@ def test_proposal_sets_what_failed_and_warned() -> None:
     assert change and change["hosts"] == "db1"
     assert change["settings"] == {"postgresql": {"log_min_duration_statement": "0", "log_temp_files": "0"}}
     assert proposal(MonitorResult(hosts={"db2": evaluate(host(groups=("spse_db",)))})) is None
+
+
+def test_proposal_evaluation_is_one_the_records_accept() -> None:
+    from spse_change.records.fields import check_evaluation
+    from spse_change.records.yamlfile import Reader
+    from spse_change.reports import analysis
+
+    change = proposal(MonitorResult(hosts={"db1": evaluate(host({**GOOD, "log_temp_files": "-1"},
+                                                                 groups=("spse_db",)))}))
+    assert change
+    check_evaluation(change["evaluation"], Reader("proposal"))
+    for rule in analysis.load_rules():
+        report = {"database": {"temp_files": {"count": 99, "bytes": 99 << 20},
+                               "checkpoints": {"warnings": 3, "by_wal": 3, "by_time": 0},
+                               "failed": {"deadlocks": 1, "lock_timeouts": 0},
+                               "top_errors": [{"message": "sorry, too many clients already", "count": 2}]},
+                  "application": {"exceptions": {"java.lang.OutOfMemoryError": 1}, "root_causes": {}}}
+        (finding,) = analysis.analyse(report, [rule], "2026-11-27")
+        check_evaluation(finding.planned_change["evaluation"], Reader(rule["id"]))

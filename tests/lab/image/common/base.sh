@@ -1,10 +1,10 @@
-#!/bin/sh
-# Image-wide provisioning, run once per image build chrooted into the new
-# root file system (own mount, PID and network namespaces; lo is up).
-# Everything that is the same on every lab host is done here, so that
-# creating a host only writes its own identity and role files.
+# Image-wide provisioning shared by every host kind, sourced by the kind's
+# setup.sh (which runs chrooted into the new root file system, in its own
+# mount, PID and network namespaces with lo up). It expects R (the recipe
+# folder), INIT_PYTHON (the interpreter PID 1 runs on), FILE_STORE (where
+# SPSE keeps uploaded files on this kind of host) and FILE_DIRS (the folders
+# to make for them, owned by appserv).
 set -eu
-R=/tmp/spse-lab-recipe
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 
 # Identity comes per host: no build-time host keys or machine-id.
@@ -13,7 +13,8 @@ printf '# lab hosts have no DNS server: names are in /etc/hosts\n' >/etc/resolv.
 ln -sf ../proc/self/mounts /etc/mtab
 ln -sf /usr/share/zoneinfo/Asia/Jakarta /etc/localtime
 echo Asia/Jakarta >/etc/timezone
-install -m 0755 "$R/init" /sbin/init
+{ echo "#!$INIT_PYTHON"; tail -n +2 "$R/common/init"; } >/sbin/init
+chmod 0755 /sbin/init
 
 # Accounts: ansible (key-only, passwordless sudo) and the application user.
 useradd --create-home --shell /bin/bash --password '*' ansible
@@ -26,6 +27,7 @@ useradd --create-home --shell /bin/bash --password '*' appserv
 sed -i \
     -e 's/^#\?PasswordAuthentication .*/PasswordAuthentication no/' \
     -e 's/^#\?KbdInteractiveAuthentication .*/KbdInteractiveAuthentication no/' \
+    -e 's/^#\?ChallengeResponseAuthentication .*/ChallengeResponseAuthentication no/' \
     -e 's/^#\?PermitRootLogin .*/PermitRootLogin prohibit-password/' \
     -e 's/^#\?UseDNS .*/UseDNS no/' \
     /etc/ssh/sshd_config
@@ -50,10 +52,9 @@ SHELL=/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin
 30 1 * * * postgres pg_dump -Fc epns_prod > /var/backups/epns_prod.dump
 CONF
-# The MTA came in as a dependency of mod_evasive; SPSE servers do not run one here.
-update-rc.d exim4 disable >/dev/null
 # chronyd must never steer the clock of the kernel it shares with the lab.
 sed -i 's/^DAEMON_OPTS=.*/DAEMON_OPTS="-F 1 -x"/' /etc/default/chrony
+grep -q '^DAEMON_OPTS="-F 1 -x"' /etc/default/chrony
 
 # A JDK marker only: the stand-in application is Python.
 install -d /usr/local/src/jdk1.8.0
@@ -71,36 +72,21 @@ printf '# Routes\nGET     /                                       BerandaCtr.ind
     >"$A/webapp/conf/routes"
 printf 'package controllers;\n\npublic class BerandaCtr extends BasicCtr {}\n' \
     >"$A/webapp/app/controllers/BerandaCtr.java"
-install -m 0644 "$R/standin_app.py" "$A/webapp/standin_app.py"
-install -m 0755 "$R/spse4" "$A/spse4"
+install -m 0644 "$R/common/standin_app.py" "$A/webapp/standin_app.py"
+install -m 0755 "$R/common/spse4" "$A/spse4"
 chown -R appserv:appserv "$A"
-install -m 0755 "$R/spse4.init" /etc/init.d/spse4
-update-rc.d spse4 defaults >/dev/null
 
 # Uploaded files (each app host mounts its own volume over this directory).
-install -d -o appserv -g appserv /home/file /home/file/file_prod /home/file/file_latihan
-printf '%%PDF-1.4\n%% dokumen penawaran contoh\n' >/home/file/file_prod/penawaran_000123.pdf
-printf 'Dokumen pengadaan contoh\n' >/home/file/file_prod/dokumen_lelang_2024.txt
-chown appserv:appserv /home/file/file_prod/*
+install -d -o appserv -g appserv $FILE_DIRS
+printf '%%PDF-1.4\n%% dokumen penawaran contoh\n' >"$FILE_STORE/penawaran_000123.pdf"
+printf 'Dokumen pengadaan contoh\n' >"$FILE_STORE/dokumen_lelang_2024.txt"
+chown appserv:appserv "$FILE_STORE"/*
 
-# Apache: reverse proxy to the application, HTTPS, mod_security, mod_evasive.
-install -m 0644 "$R/apache-spse.conf" /etc/apache2/sites-available/spse.conf
-printf 'ServerName localhost\n' >/etc/apache2/conf-available/servername.conf
-cp /etc/modsecurity/modsecurity.conf-recommended /etc/modsecurity/modsecurity.conf
-a2enmod -q ssl proxy proxy_http headers rewrite security2 evasive
-a2dissite -q 000-default
-a2ensite -q spse
-a2enconf -q servername
-
-# PostgreSQL: the SPSE database, loaded once; each host copies it to its volume.
-cat >>/etc/postgresql/15/main/pg_hba.conf <<'CONF'
-# SPSE application servers
-host    epns_prod       epns            198.18.0.0/24           scram-sha-256
-host    epns_lat        epns            198.18.0.0/24           scram-sha-256
-CONF
-pg_ctlcluster 15 main start
-runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -f "$R/epns.sql"
-pg_ctlcluster 15 main stop
-rm -rf /var/lib/postgresql/15/main/log /var/log/postgresql/*.log
-
-apt-get clean
+# spse.conf for Apache, from the one template: ERROR_LOG ACCESS_LOG CERT KEY.
+spse_apache_conf() {
+    sed -e '/^# (lab template/d' -e "s|@ERROR_LOG@|$1|" -e "s|@ACCESS_LOG@|$2|" \
+        -e "s|@CERT@|$3|" -e "s|@KEY@|$4|" -e "s|@FILE_STORE@|$FILE_STORE|g" \
+        "$R/common/apache-spse.conf" >/tmp/spse.conf
+    if grep -n @ /tmp/spse.conf >&2; then echo 'spse.conf: unfilled placeholder' >&2; exit 1; fi
+    cat /tmp/spse.conf && rm /tmp/spse.conf
+}
