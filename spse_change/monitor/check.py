@@ -120,7 +120,7 @@ def _pg_log_written(h: HostFacts) -> Iterator[Finding]:
         how = "logging collector"
     else:
         where, mine = DEBIAN_PG_LOGS, [f for f in found if f["path"].startswith(DEBIAN_PG_LOGS + "/")]
-        how = "pg_ctlcluster (logging_collector = off)"
+        how = "pg_ctlcluster, logging_collector = off"
     if not mine:
         yield Finding("PG-LOG", "fail", "logging_collector",
                       f"no PostgreSQL log file in {where} ({how}): the database log is not on",
