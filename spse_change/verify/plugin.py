@@ -73,7 +73,10 @@ class VerifyPlugin:
         if call.excinfo is not None:
             exc = call.excinfo.value
             if isinstance(exc, AssertionError):
-                state, message = "failed", str(exc).strip() or "assertion failed"
+                # the check's own message; pytest's introspection (when the checks are imported
+                # under an outer pytest's assertion rewriting) follows it as "\nassert ..."
+                message = str(exc).split("\nassert ")[0].strip()
+                state, message = "failed", message or "assertion failed"
             elif isinstance(exc, NotInSnapshot):
                 state, message = "failed", f"not in the snapshot: {exc}"
             else:

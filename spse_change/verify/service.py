@@ -31,7 +31,7 @@ from spse_change.verify.conformance import Expectation, expected_state
 from spse_change.verify.hostview import SnapshotHost
 from spse_change.verify.plugin import NAME, CheckResult, VerifyPlugin
 from spse_change.verify.registry import CONFORMANCE, load_registry
-from spse_change.verify.snapshot import take_snapshots
+from spse_change.verify.snapshot import Snapshot, take_snapshots
 from spse_change.verify.waivers import load_waivers
 
 CHECKS = Path(__file__).with_name("checks")
@@ -78,21 +78,29 @@ class VerifyResult:
 
 def verify_hosts(request: VerifyRequest, progress: ProgressHandler | None = None) -> VerifyResult:
     project = request.project
-    registry = load_registry(project.root)  # bad settings or waivers stop us before any host runs
-    waivers = load_waivers(project.root, registry)
+    load_waivers(project.root, load_registry(project.root))  # bad input: exit 2 before any host runs
     snapshots = take_snapshots(project, request.inventory, request.limit, request.verbosity,
                                request.vault_password_file, request.become_password, progress)
     result = VerifyResult(interrupted=snapshots.interrupted, unfinished=snapshots.unfinished)
     result.results += [CheckResult(host, "snapshot", "failed", why)
                        for host, why in snapshots.failed.items()]
-    if snapshots.interrupted or not snapshots.hosts:
-        return result
-    hosts = {name: SnapshotHost(snap) for name, snap in snapshots.hosts.items()}
-    expectations = _expectations(project, hosts, request.expected)
-    plugin = VerifyPlugin(hosts, registry, expectations, waivers, request.today or dt.date.today())
-    _run_checks(plugin)
-    result.results += plugin.results
+    if not snapshots.interrupted and snapshots.hosts:
+        result.results += run_checks(project, snapshots.hosts, request.expected,
+                                     request.today or dt.date.today())
     return result
+
+
+def run_checks(project: Project, snapshots: Mapping[str, Snapshot],
+               expected: Mapping[str, Mapping[str, Any]] | None = None,
+               today: dt.date | None = None) -> list[CheckResult]:
+    """The checks on snapshots already taken: standard checks, then conformance, waivers applied."""
+    registry = load_registry(project.root)
+    waivers = load_waivers(project.root, registry)
+    hosts = {name: SnapshotHost(snap) for name, snap in snapshots.items()}
+    expectations = _expectations(project, hosts, expected or {})
+    plugin = VerifyPlugin(hosts, registry, expectations, waivers, today or dt.date.today())
+    _run_checks(plugin)
+    return plugin.results
 
 
 def _expectations(project: Project, hosts: Mapping[str, SnapshotHost],
@@ -138,4 +146,4 @@ class _Named:
         config.pluginmanager.register(self.plugin, NAME)
 
 
-__all__ = ["CONFORMANCE", "VerifyRequest", "VerifyResult", "verify_hosts"]
+__all__ = ["CONFORMANCE", "VerifyRequest", "VerifyResult", "run_checks", "verify_hosts"]
