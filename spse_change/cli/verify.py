@@ -18,6 +18,7 @@ from spse_change.cli.common import (
 from spse_change.errors import RC
 from spse_change.verify import VerifyRequest, verify_hosts
 from spse_change.verify.junit import write_junit
+from spse_change.verify.registry import load_registry
 
 SHOWN = {"failed": "FAIL", "error": "ERROR", "waived": "WAIVED"}
 
@@ -31,11 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "failed or a host could not be checked; 2: bad input; 130/143: stopped.")
     add_ansible_options(verify)
     verify.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML to FILE")
+    verify.add_argument("--list-checks", action="store_true",
+                        help="list the check ids, their descriptions and the settings; reach no host")
     add_json_option(verify)
     verify.set_defaults(func=run_verify)
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.list_checks:
+        return list_checks(args)
     request = VerifyRequest(project(args), tuple(args.inventory), args.limit, args.verbose,
                             args.vault_password_file, become_password(args))
     print("Taking snapshots…", file=sys.stderr, flush=True)
@@ -61,3 +66,18 @@ def run_verify(args: argparse.Namespace) -> int:
     if result.interrupted:
         return interrupted(result.interrupted, result.unfinished)
     return RC.CHANGES if result.failed else RC.OK
+
+
+def list_checks(args: argparse.Namespace) -> int:
+    registry = load_registry(project(args).root)
+    if args.json:
+        print_json({"checks": [vars(c) | {"groups": list(c.groups)} for c in registry.checks.values()],
+                    "settings": dict(registry.settings)})
+        return RC.OK
+    for check in registry.checks.values():
+        print(f"{check.id:<18} {','.join(check.groups):<17} {check.en}")
+        print(f"{'':<18} {'':<17} {check.id_ID}")
+    print("settings (verify.yml):")
+    for key, value in registry.settings.items():
+        print(f"  {key}: {value}")
+    return RC.OK
