@@ -61,9 +61,11 @@ def test_each_check_fails_naming_the_cause(project, data, facts, check, breaks, 
 def test_checks_run_only_on_hosts_of_their_groups(project):
     app = snapshot("app1")
     app.baseline["groups"] = ["spse_app"]
-    found = outcomes(run_checks(project, {"app1": app}, today=TODAY), "app1")
+    results = run_checks(project, {"app1": app}, today=TODAY)
+    found = outcomes(results, "app1")
     assert "pg-hba-no-trust" not in found and "db-backup-job" not in found
     assert "apache-configtest" in found
+    assert {r.host for r in results} == {"app1"}  # a db-only check with no db host is no result
 
 
 def test_thresholds_are_settings(project, facts):
