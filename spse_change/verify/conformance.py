@@ -40,6 +40,19 @@ class Expectation:
         return f"{CONFORMANCE}:{self.path}" if self.path else CONFORMANCE
 
 
+@dataclass(frozen=True)
+class HostConformance:
+    """One host's expectations, and which of their check ids a waiver in force covers."""
+
+    host: str
+    expectations: tuple[Expectation, ...]
+    waived: frozenset[str] = frozenset()
+
+    def failing(self) -> list[Expectation]:
+        """What does not conform and no waiver in force covers."""
+        return [e for e in self.expectations if e.failure and e.check_id not in self.waived]
+
+
 def expected_state(expected: Mapping[str, Any], actual: Mapping[str, Any], policy: Policy,
                    covering: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> list[Expectation]:
     """Expectations for one host: `expected` is its approved baseline (or the state a change

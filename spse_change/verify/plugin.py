@@ -2,8 +2,8 @@
 
 The checks (`checks/test_*.py`) are ordinary pytest tests: a standard check
 is a test function marked `@pytest.mark.spse_check("ID")`, run once per
-host of the check's groups (`checks/conftest.py`); the conformance test is
-parametrized by the expectations generated from each approved baseline.
+host of the check's groups (`checks/conftest.py`); the conformance test
+runs once per host, and each path it expects is reported as its own check.
 This plugin names each test's outcome by host and check id, and applies
 waivers: an active waiver turns a failure into `waived`; an expired one
 leaves the failure and says so.
@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from spse_change.verify.conformance import Expectation
+from spse_change.verify.conformance import Expectation, HostConformance
 from spse_change.verify.hostview import NotInSnapshot, SnapshotHost
-from spse_change.verify.registry import Registry
+from spse_change.verify.registry import CONFORMANCE, Registry
 from spse_change.verify.waivers import Waiver
 
 NAME = "spse_verify"
@@ -43,7 +43,7 @@ class CheckResult:
 @dataclass
 class VerifyPlugin:
     """Registered under the name `spse_verify`; the checks' conftest reads `hosts`, `registry`,
-    `settings` and `expectations` from it."""
+    `settings` and `conformance(host)` from it."""
 
     hosts: Mapping[str, SnapshotHost]
     registry: Registry
@@ -67,7 +67,27 @@ class VerifyPlugin:
         if report.skipped:  # a check no host of this run is in the groups of (an empty parameter set)
             return
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.results.append(self._result(item, call))
+            self.results += self._results(item, call)
+
+    def conformance(self, host: str) -> HostConformance:
+        """The host's conformance expectations, with the check ids a waiver in force covers."""
+        expectations = tuple(self.expectations[host])
+        waived = frozenset(e.check_id for e in expectations
+                           if (w := self.waivers.get((host, e.check_id))) and w.active(self.today))
+        return HostConformance(host, expectations, waived)
+
+    def _results(self, item: pytest.Item, call: pytest.CallInfo[None]) -> list[CheckResult]:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        conformance = params.get("conformance")
+        if conformance is None:
+            return [self._result(item, call)]
+        crashed = call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError)
+        if crashed:
+            exc = call.excinfo.value
+            return [self._judged(conformance.host, CONFORMANCE, "error",
+                                 f"the check crashed: {type(exc).__name__}: {exc}")]
+        return [self._judged(conformance.host, e.check_id, "failed" if e.failure else "passed", e.failure)
+                for e in conformance.expectations]
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo[None]) -> CheckResult:
         host, check = identify(item)
@@ -83,6 +103,10 @@ class VerifyPlugin:
                 state, message = "failed", f"not in the snapshot: {exc}"
             else:
                 state, message = "error", f"the check crashed: {type(exc).__name__}: {exc}"
+        return self._judged(host, check, state, message)
+
+    def _judged(self, host: str, check: str, state: str, message: str) -> CheckResult:
+        """The result with its waiver applied: one in force turns a failure into `waived`."""
         waiver = self.waivers.get((host, check))
         note = waiver.describe(self.today) if waiver else ""
         if waiver and waiver.active(self.today) and state != "passed":
@@ -93,9 +117,6 @@ class VerifyPlugin:
 def identify(item: pytest.Item) -> tuple[str, str]:
     """(host, check id) of a collected check."""
     params = item.callspec.params if hasattr(item, "callspec") else {}
-    if "expectation" in params:
-        host, expectation = params["expectation"]
-        return host, expectation.check_id
     marker = item.get_closest_marker(MARKER)
     if marker is None or "host" not in params:
         raise pytest.UsageError(f"{item.nodeid}: a verify check needs @pytest.mark.{MARKER}(ID) "

@@ -29,9 +29,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         check = plugin.registry.check(marker.args[0])
         hosts = [h for h in plugin.hosts.values() if check.applies_to(h.groups)]
         metafunc.parametrize("host", hosts, ids=[h.name for h in hosts])
-    elif "expectation" in metafunc.fixturenames:
-        pairs = [(host, e) for host, found in plugin.expectations.items() for e in found]
-        metafunc.parametrize("expectation", pairs, ids=[f"{h}-{e.check_id}" for h, e in pairs])
+    elif "conformance" in metafunc.fixturenames:
+        found = [plugin.conformance(host) for host in plugin.expectations]
+        metafunc.parametrize("conformance", found, ids=[c.host for c in found])
 
 
 @pytest.fixture
