@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from spse_change.diff.values import masked
 from spse_change.verify.conformance import Expectation, HostConformance
 from spse_change.verify.hostview import NotInSnapshot, SnapshotHost
 from spse_change.verify.registry import CONFORMANCE, Registry
@@ -106,7 +107,11 @@ class VerifyPlugin:
         return self._judged(host, check, state, message)
 
     def _judged(self, host: str, check: str, state: str, message: str) -> CheckResult:
-        """The result with its waiver applied: one in force turns a failure into `waived`."""
+        """The result with its waiver applied: one in force turns a failure into `waived`.
+
+        A secret marker a check quotes (a scrubbed cron line, say) is shown as `***`.
+        """
+        message = masked(message)
         waiver = self.waivers.get((host, check))
         note = waiver.describe(self.today) if waiver else ""
         if waiver and waiver.active(self.today) and state != "passed":

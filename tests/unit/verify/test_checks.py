@@ -10,7 +10,7 @@ import pytest
 from spse_change.errors import SpseChangeError
 from spse_change.verify.junit import junit_xml
 from spse_change.verify.service import run_checks
-from tests.unit.verify.conftest import HBA, snapshot
+from tests.unit.verify.conftest import HBA, SECRET, snapshot
 
 STANDARD = sorted(["app-answers", "apache-configtest", "db-backup-job", "free-space", "https-cert",
             "pg-hba-no-trust", "pg-listen", "ssh-key-only", "time-sync"])
@@ -66,6 +66,13 @@ def test_checks_run_only_on_hosts_of_their_groups(project):
     assert "pg-hba-no-trust" not in found and "db-backup-job" not in found
     assert "apache-configtest" in found
     assert {r.host for r in results} == {"app1"}  # a db-only check with no db host is no result
+
+
+def test_a_secret_marker_quoted_by_a_check_is_masked(project, facts):
+    facts["apache_configtest"].update(rc=1, output=f"SSLPassPhraseDialog {SECRET}: bad")
+    found = outcomes(run_checks(project, {"aio1": snapshot(facts=facts)}, today=TODAY))
+    assert found["apache-configtest"] == ("failed", "/usr/sbin/apache2ctl -t exited 1: "
+                                                    "SSLPassPhraseDialog ***: bad")
 
 
 def test_thresholds_are_settings(project, facts):
