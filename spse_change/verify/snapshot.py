@@ -21,6 +21,7 @@ from spse_change.project import KEY_FILE_ENV, Project
 from spse_change.runner.playbook import PlaybookRequest, ProgressHandler, run_playbook
 
 VERIFY_TASK = "Read the verify checks' runtime facts"
+TASKS = 2  # per host: the baseline capture's module, then spse_verify_facts
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def take_snapshots(project: Project, inventory: Sequence[Path], limit: str | Non
             become_password=become_password,
             ansible_cfg=project.ansible_cfg,
         ),
-        progress,
+        _per_host(progress),
     )
     if not run.hosts and not run.interrupted:
         what = f"limit '{limit}'" if limit else "the inventory"
@@ -82,3 +83,22 @@ def take_snapshots(project: Project, inventory: Sequence[Path], limit: str | Non
             continue
         result.hosts[host] = Snapshot(host, baseline, facts)
     return result
+
+
+def _per_host(progress: ProgressHandler | None) -> ProgressHandler | None:
+    """One progress line per host though two tasks run there: its first failure, else its last task."""
+    if progress is None:
+        return None
+    events: dict[str, int] = {}
+
+    def report(host: str, outcome: str, message: str) -> None:
+        events[host] = events.get(host, 0) + 1
+        if events[host] > TASKS:
+            return
+        if outcome in ("failed", "unreachable"):
+            events[host] = TASKS + 1  # said once; nothing more about this host
+            progress(host, outcome, message)
+        elif events[host] == TASKS:
+            progress(host, outcome, message)
+
+    return report
