@@ -77,7 +77,7 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
         if host in run.unfinished:
             continue
         try:
-            baseline = _baseline(host, outcome, request.label)
+            baseline = host_baseline(host, outcome, request.label)
         except SpseChangeError as exc:
             result.failed[host] = exc.message
             continue
@@ -90,7 +90,7 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
 SHAPE = {"data": dict, "incomplete": dict, "measurements": dict, "discovery": dict, "groups": list}
 
 
-def _baseline(host: str, outcome: HostResult, label: str) -> dict[str, Any]:
+def host_baseline(host: str, outcome: HostResult, label: str) -> dict[str, Any]:
     """One host's baseline envelope, or an error saying why this host has none."""
     _checked_host(host)
     payload = outcome.results.get(CAPTURE_TASK, {}).get("spse_baseline_json")
