@@ -219,8 +219,10 @@ class PgBadgerRun:
 
     def argv(self, links: Sequence[Path], out: Path) -> list[str]:
         """pgBadger's argument list (never a shell line)."""
+        # its pid file goes beside the output: pgBadger refuses to start (exit 3) while another
+        # run's pid file, or a killed run's stale one, sits in the shared default /tmp
         argv = ["pgbadger", "--quiet", "--format", self.fmt, "--exclude-appname", TOOLKIT_APP,
-                "--extension", "json", "--outfile", str(out)]
+                "--extension", "json", "--outfile", str(out), "--pid-dir", str(out.parent)]
         if self.fmt == "stderr":
             argv += ["--prefix", self.prefix]
         if self.date:

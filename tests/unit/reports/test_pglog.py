@@ -131,3 +131,14 @@ def test_counting_by_blocks_keeps_line_numbers(tmp_path: Path, block: int) -> No
     path.write_bytes(good + b"\tcontinued\n" + b"torn\n" + good * 3 + b"\n" + good + b"last torn")
     check = pglog.count_lines(path, "stderr", LAB_PREFIX, block=block)
     assert (check.lines, check.unreadable, check.examples) == (9, 3, [3, 7, 9])
+
+
+def test_reports_at_once_do_not_trip_over_pgbadgers_pid_file(logs: Path) -> None:
+    """pgBadger refuses to start while a pid file sits in its pid folder (by default /tmp, shared
+    by every run and left behind by a killed one): each run keeps its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = pglog.PgBadgerRun((logs / "pg-stderr.log",), "stderr", LAB_PREFIX, jobs=2)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: pglog.analyse(run)[0], range(4)))
+    assert len(results) == 4 and all(results)  # each run answered; none refused to start
