@@ -188,8 +188,8 @@ def _apache_value(text: str, reader: Reader, where: str) -> str:
     text = _line(text, reader, where)
     if not text.strip():
         reader.fail(where, "is empty")
-    if text.endswith("\\"):
-        reader.fail(where, "ends in a backslash, which would join the next line of the site file")
+    if "\\" in text:
+        reader.fail(where, "holds a backslash (an escape or a line joined to the next in the site file)")
     if text.lstrip().startswith("<") or text.count('"') % 2:
         reader.fail(where, "would open a section or leave a quote open in the site file")
     return text
