@@ -19,6 +19,7 @@ from typing import Any
 
 from spse_change.apply.pg_values import to_setting
 from spse_change.apply.plan_file import Settings
+from spse_change.diff import Policy, diff_baselines
 from spse_change.diff.flatten import join
 from spse_change.errors import SpseChangeError
 
@@ -90,20 +91,24 @@ def _has(tree: Any, directive: str) -> bool:
     return any(k.lower() == directive or _has(v, directive) for k, v in tree.items())
 
 
+def auto_conf(baseline: Mapping[str, Any]) -> str:
+    """postgresql.auto.conf of the SPSE cluster: where ALTER SYSTEM writes."""
+    return f"{_cluster(baseline)[1]['data_directory']}/postgresql.auto.conf"
+
+
 def planned_baseline(baseline: Mapping[str, Any], settings: Settings,
                      rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The baseline as the change will leave it (PostgreSQL's view of each value from `rows`)."""
     after = copy.deepcopy(dict(baseline))
     data = after["data"]
     if settings.postgresql:
-        _port, cluster = _cluster(baseline)
-        auto_conf = f"{cluster['data_directory']}/postgresql.auto.conf"
+        auto = auto_conf(baseline)
         live = data.setdefault("database", {}).setdefault("settings", {})
-        written = data.setdefault("config", {}).setdefault(auto_conf, {}).setdefault("parsed", {})
+        written = data.setdefault("config", {}).setdefault(auto, {}).setdefault("parsed", {})
         for name, value in settings.postgresql.items():
             entry = live.setdefault(name, {"unit": rows[name].get("unit"), "pending_restart": False})
             entry.update(setting=to_setting(value, rows[name]), source="configuration file",
-                         sourcefile=auto_conf)
+                         sourcefile=auto)
             written[name] = value
     if settings.apache:
         parsed = data["config"][site_file(baseline)].setdefault("parsed", {})
@@ -127,10 +132,21 @@ def planned_prefixes(baseline: Mapping[str, Any], settings: Settings) -> tuple[s
     """The flat paths a change may touch: its live settings and the files that carry them."""
     prefixes = []
     if settings.postgresql:
-        _port, cluster = _cluster(baseline)
-        auto_conf = f"{cluster['data_directory']}/postgresql.auto.conf"
         prefixes += [join("database.settings", name) for name in settings.postgresql]
-        prefixes.append(join("config", auto_conf))
+        prefixes.append(join("config", auto_conf(baseline)))
     if settings.apache:
         prefixes.append(join("config", site_file(baseline)))
     return tuple(prefixes)
+
+
+def written_paths(baseline: Mapping[str, Any], settings: Settings, policy: Policy) -> set[str]:
+    """The file lines a change writes: each must show in the apply's diff (a live value may not)."""
+    paths = set()
+    if settings.postgresql:
+        parsed = join("config", auto_conf(baseline)) + ".parsed"
+        paths |= {join(parsed, name) for name in settings.postgresql}
+    if settings.apache:
+        files_only = Settings(apache=settings.apache)
+        planned = diff_baselines(baseline, planned_baseline(baseline, files_only, {}), policy)
+        paths |= {item.change.path for item in planned.items}
+    return paths

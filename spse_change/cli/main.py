@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 
 from spse_change import __version__
-from spse_change.cli import baseline, diff, drift, record
+from spse_change.cli import baseline, change, diff, drift, record
 from spse_change.errors import RC, SpseChangeError
 
-COMMANDS = (baseline, diff, drift, record)
+COMMANDS = (baseline, diff, drift, record, change)
 
 
 class Parser(argparse.ArgumentParser):
