@@ -22,6 +22,7 @@ from spse_change.apply.hosts import Reach, capture_hosts, failures, run_change
 from spse_change.apply.plan_file import Settings
 from spse_change.apply.targets import host_targets, planned_prefixes, written_paths
 from spse_change.diff import DiffReport, diff_baselines, load_policy, render_text
+from spse_change.diff.flatten import join
 from spse_change.errors import RC, SpseChangeError
 from spse_change.project import Project
 from spse_change.records import Record, RecordStore, checked_id, items_of
@@ -199,11 +200,12 @@ def _apply_hosts(loop: Loop, hosts: Sequence[str], before: Mapping[str, str], to
 
 
 def _check_exactly_planned(loop: Loop, host: str, before_id: str, report: DiffReport) -> None:
-    """The diff holds the lines the plan writes, nothing outside the planned settings and files,
-    and nothing major."""
+    """The diff holds the lines the plan writes, nothing outside the planned settings and files
+    (but values PostgreSQL derives itself, like wal_buffers from shared_buffers), nothing major."""
     baseline = loop.baselines.load(before_id)
+    allowed = (*planned_prefixes(baseline, loop.settings), *_derived(loop.baselines.load(report.new.id)))
     seen = {item.change.path for item in report.items}
-    stray = sorted(p for p in seen if not p.startswith(planned_prefixes(baseline, loop.settings)))
+    stray = sorted(p for p in seen if not any(p == a or p.startswith((f"{a}.", f"{a}[")) for a in allowed))
     if stray:
         raise _Failed(f"{host}: the change touched more than planned: {', '.join(stray[:3])}")
     missing = written_paths(baseline, loop.settings, loop.policy) - seen
@@ -212,6 +214,16 @@ def _check_exactly_planned(loop: Loop, host: str, before_id: str, report: DiffRe
                       f"{', '.join(sorted(missing)[:3])}")
     if report.verdict == "major":
         raise _Failed(f"{host}: the change turned out major: {report.summary_line()}")
+
+
+DERIVED_SOURCES = ("default", "override")  # PostgreSQL computed it; no file or admin set it
+
+
+def _derived(after: Mapping[str, Any]) -> list[str]:
+    """The live settings no file sets, which PostgreSQL computes (shared_memory_size, wal_buffers)."""
+    settings = (after["data"].get("database") or {}).get("settings") or {}
+    return [join("database.settings", name) for name, entry in settings.items()
+            if entry.get("source") in DERIVED_SOURCES]
 
 
 def _failed(store: RecordStore, actor: str | None, record_id: str, why: str) -> LoopResult:

@@ -76,6 +76,7 @@ def test_all_targets_and_yaml_booleans():
      "settings.apache.ProxyPass: ProxyPass may appear more than once"),
     ({"apache": {"header": "set X y"}}, {}, "may appear more than once"),
     ({"apache": {"Timeout": "<Directory />"}}, {}, "would open a section"),
+    ({"apache": {"ServerAdmin": "a\\1"}}, {}, "holds a backslash"),
     ({"apache": {"ServerAdmin": 'a"b'}}, {}, "leave a quote open"),
     ({"application_conf": {"db.pass": "hunter2"}}, {}, "settings.application_conf.db.pass: holds a secret"),
     ({"application_conf": {"%prod.mail.smtp.pass": "x"}}, {}, "holds a secret"),
