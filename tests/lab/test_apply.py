@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +183,44 @@ def test_refusals_are_one_line(lab: Any, project: Path) -> None:
                                                        {"postgresql": {"work_mem": "1kB"}})),
                        "-i", str(lab.inventory), "--as", "budi")
     assert out_of_range.returncode == 2 and "out of range" in out_of_range.stderr
+
+
+def test_rollback_on_demand_restores_a_verified_change(lab: Any, project: Path) -> None:
+    legacy = lab.hosts[lab.legacy_hosts[0]]
+    old, before = show(legacy, "work_mem"), digest(legacy, AUTO_CONF["legacy"])
+    created = plan(project, lab, write_plan(project, "undo", [legacy.name],
+                                            {"postgresql": {"work_mem": "40MB"}}))
+    approve(project, created["id"])
+    ok(apply(project, lab, created["id"]))
+    assert show(legacy, "work_mem") == "40MB"
+    back = cli(project, "rollback", created["id"], "-i", str(lab.inventory), "--as", "budi",
+               "--reason", "lab: on demand", "--json")
+    assert json.loads(ok(back))["state"] == "rolled-back"
+    assert show(legacy, "work_mem") == old
+    assert digest(legacy, AUTO_CONF["legacy"]) == before
+    ok(cli(project, "drift", "-i", str(lab.inventory), "-l", legacy.name))
+
+
+def test_a_killed_apply_is_rolled_back_by_the_next_apply(lab: Any, project: Path) -> None:
+    legacy = lab.hosts[lab.legacy_hosts[0]]
+    created = plan(project, lab, write_plan(project, "killed", [legacy.name],
+                                            {"postgresql": {"work_mem": "44MB"}}))
+    approve(project, created["id"])
+    proc = subprocess.Popen(
+        [*CLI, "--project", str(project), "apply", created["id"], "-i", str(lab.inventory),
+         "--as", "budi"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while record(project, created["id"])["state"] != "applying":
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(1.5)  # inside the apply playbook
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert record(project, created["id"])["state"] == "applying"
+    again = apply(project, lab, created["id"])
+    assert json.loads(ok(again))["state"] == "verified"
+    steps = [event["step"] for event in record(project, created["id"])["history"]]
+    assert steps[-5:] == ["apply", "roll-back", "apply", "verify", "attach"]
+    assert show(legacy, "work_mem") == "44MB"
