@@ -16,7 +16,6 @@ from spse_change.capture.baseline import CaptureRequest, capture
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
 from spse_change.runner.playbook import PlaybookRequest, PlaybookResult, ProgressHandler, run_playbook
-from spse_change.store.baselines import BaselineStore
 
 READ_TASK = "Read the planned settings from pg_settings"
 
@@ -68,7 +67,3 @@ def capture_hosts(project: Project, reach: Reach, hosts: Sequence[str], label: s
     if result.interrupted:
         raise SpseChangeError(f"capture stopped by {result.interrupted.name}")
     return {h: p.stem for h, p in result.stored.items()}, {**result.failed, **missing}
-
-
-def baseline_store(project: Project) -> BaselineStore:
-    return BaselineStore(project.records_dir)
