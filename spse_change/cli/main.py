@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 
 from spse_change import __version__
-from spse_change.cli import baseline, change, diff, drift, record
+from spse_change.cli import baseline, change, diff, drift, monitor, record, report
 from spse_change.errors import RC, SpseChangeError
 
-COMMANDS = (baseline, diff, drift, record, change)
+COMMANDS = (baseline, diff, drift, record, report, monitor, change)
 
 
 class Parser(argparse.ArgumentParser):
