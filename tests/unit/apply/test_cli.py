@@ -1,0 +1,43 @@
+"""`spse-change plan | apply | rollback`: what is refused before any host is reached."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from spse_change.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "operators.yml").write_text(yaml.safe_dump(
+        {"operators": {"budi": {"name": "Budi", "roles": ["pemohon", "pengelola"]}}}))
+    return tmp_path
+
+
+def test_application_conf_is_refused_before_anything_runs(capsys, project):
+    change = project / "c.yml"
+    change.write_text(yaml.safe_dump({"title": "t", "reason": "r", "hosts": "app1",
+                                      "settings": {"application_conf": {"http.port": "9010"}}}))
+    code, err = run(capsys, "--project", str(project), "plan", str(change), "--as", "budi")
+    assert code == 2
+    assert err == (f"spse-change: {change}: settings.application_conf: not applied by this version "
+                   "yet; change application.conf by hand under 'record new'\n")
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["apply", "../x"], "bad record id '../x'"),
+    (["rollback", "../x", "--reason", "r"], "bad record id '../x'"),
+    (["apply", "CR-2026-0001-abcd", "--now"], "--now needs --reason TEXT"),
+    (["apply", "CR-2026-0001-abcd", "--reason", "r"], "--reason goes with --now"),
+    (["apply", "CR-2026-0001-abcd", "--serial", "0"], "--serial must be 1 or more"),
+    (["apply", "CR-2026-0001-abcd"], "no record CR-2026-0001-abcd"),
+])
+def test_apply_refusals_are_one_line(capsys, project, argv, says):
+    code, err = run(capsys, "--project", str(project), *argv, "--as", "budi")
+    assert code == 2 and says in err and err.count("\n") == 1
