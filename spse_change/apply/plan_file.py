@@ -29,7 +29,7 @@ import yaml
 from spse_change.errors import SpseChangeError
 from spse_change.project import CODE_ROOT
 from spse_change.records.fields import check_evaluation, plain
-from spse_change.records.yamlfile import Reader, load_yaml
+from spse_change.yamlfile import Reader, load_yaml
 
 TOP_FIELDS = frozenset({"title", "reason", "hosts", "settings", "evaluation"})
 TARGETS = frozenset({"postgresql", "application_conf", "instance", "apache"})

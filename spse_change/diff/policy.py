@@ -18,14 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, NoReturn
-
-import yaml
+from typing import Any, Literal
 
 from spse_change.diff.compare import KINDS, Change, Kind
 from spse_change.diff.conditions import CONDITIONS, SCHEMES
 from spse_change.diff.values import display, masked
 from spse_change.errors import SpseChangeError
+from spse_change.yamlfile import Reader, parse_yaml
 
 Class = Literal["minor", "major", "ignore"]
 CLASSES: tuple[Class, ...] = ("minor", "major", "ignore")
@@ -175,15 +174,7 @@ def _merge(defaults: list[Rule], user: list[Rule]) -> list[Rule]:
 
 def parse_policy(text: str, source: str, origin: str) -> list[Rule]:
     """Rules from one policy document; any mistake names `source` and the field."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SpseChangeError(f"{source}: not valid YAML{where}: "
-                              f"{getattr(exc, 'problem', None) or exc}") from None
-    except RecursionError:
-        raise SpseChangeError(f"{source}: nested too deeply to be a policy") from None
+    document = parse_yaml(text, source)
     if document is None:
         return []
     reader = _Reader(source)
@@ -206,38 +197,8 @@ _RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True, slots=True)
-class _Reader:
-    """Typed reads from parsed YAML; each error is one line naming the file and the field."""
-
-    source: str
-
-    def fail(self, where: str, problem: str) -> NoReturn:
-        raise SpseChangeError(f"{self.source}: {where}: {problem}")
-
-    def mapping(self, value: Any, where: str, known: frozenset[str]) -> Mapping[str, Any]:
-        if value is None:
-            self.fail(where, "missing")
-        if not isinstance(value, Mapping):
-            self.fail(where, "must be a mapping")
-        for key in value:
-            if key not in known:
-                self.fail(f"{where}.{key}", f"unknown field (known: {', '.join(sorted(known))})")
-        return value
-
-    def text(self, value: Any, where: str, choices: tuple[str, ...] | None = None) -> str:
-        if value is None:
-            self.fail(where, "missing")
-        if not isinstance(value, str) or not value.strip():
-            self.fail(where, "must be a non-empty string")
-        if choices is not None and value not in choices:
-            self.fail(where, f"must be one of {', '.join(choices)} (got {value!r})")
-        return value
-
-    def texts(self, value: Any, where: str,
-              choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        """A string or a list of strings."""
-        values = value if isinstance(value, list) and value else [value]
-        return tuple(self.text(item, where, choices) for item in values)
+class _Reader(Reader):
+    """The shared typed reads, plus a policy's own parts: rules, matches, reasons."""
 
     def rule(self, raw: Any, where: str, origin: str) -> Rule:
         raw = self.mapping(raw, where, _RULE_FIELDS)

@@ -20,7 +20,7 @@ from typing import Any
 from spse_change.diff import DiffReport
 from spse_change.errors import SpseChangeError
 from spse_change.records.sop import IMPACTS, URGENCIES
-from spse_change.records.yamlfile import Reader, load_yaml
+from spse_change.yamlfile import Reader, load_yaml
 
 TYPES = ("Aplikasi", "Infrastruktur", "Layanan")
 CATEGORIES = ("Normal", "Emergency")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spse_change.errors import SpseChangeError
-from spse_change.records.yamlfile import Reader, load_yaml
+from spse_change.yamlfile import Reader, load_yaml
 
 OPERATORS_FILE = "operators.yml"
 USER_ENV = "SPSE_CHANGE_USER"

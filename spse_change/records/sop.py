@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from spse_change.errors import SpseChangeError
-from spse_change.records.yamlfile import Reader, load_yaml, parse_yaml
+from spse_change.yamlfile import Reader, load_yaml, parse_yaml
 
 SOP_FILE = "sop.yml"
 DEFAULT_SOP = "default_sop.yml"

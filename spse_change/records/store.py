@@ -48,9 +48,9 @@ from spse_change.records.operators import Operator, Operators, require_operators
 from spse_change.records.record import Record, stamp
 from spse_change.records.sop import Sop, load_sop
 from spse_change.records.states import allowed
-from spse_change.records.yamlfile import Reader
 from spse_change.store.baselines import BaselineStore
 from spse_change.store.files import locked, private_dir, write_atomic, writing
+from spse_change.yamlfile import Reader
 
 ID_RE = re.compile(r"CR-(?P<year>\d{4})-(?P<number>\d{4,})-(?P<tag>[0-9a-f]{4})")
 _ATTACHMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}")

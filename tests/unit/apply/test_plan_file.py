@@ -10,7 +10,7 @@ import yaml
 
 from spse_change.apply.plan_file import parse_planned_change, read_planned_change
 from spse_change.errors import SpseChangeError
-from spse_change.records.yamlfile import Reader
+from spse_change.yamlfile import Reader
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "planned-change.md"
 

@@ -110,8 +110,8 @@ def test_proposal_sets_what_failed_and_warned() -> None:
 
 def test_proposal_evaluation_is_one_the_records_accept() -> None:
     from spse_change.records.fields import check_evaluation
-    from spse_change.records.yamlfile import Reader
     from spse_change.reports import analysis
+    from spse_change.yamlfile import Reader
 
     change = proposal(MonitorResult(hosts={"db1": evaluate(host({**GOOD, "log_temp_files": "-1"},
                                                                  groups=("spse_db",)))}))

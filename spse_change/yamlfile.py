@@ -1,4 +1,4 @@
-"""Reading the admin's YAML files (operators.yml, sop.yml, `record new --from`): one line per mistake.
+"""Reading the admin's YAML files (policy.yml, operators.yml, sop.yml, plans): one line per mistake.
 
 Every error names the file and the field, so a typo never silently becomes
 a default.
@@ -47,6 +47,8 @@ class Reader:
         raise SpseChangeError(f"{self.source}: {where}: {problem}")
 
     def mapping(self, value: Any, where: str, known: frozenset[str] | None = None) -> Mapping[str, Any]:
+        if value is None:
+            self.fail(where, "missing")
         if not isinstance(value, Mapping):
             self.fail(where, "must be a mapping")
         for key in value:
@@ -58,6 +60,8 @@ class Reader:
 
     def text(self, value: Any, where: str, choices: tuple[str, ...] | None = None,
              empty: bool = False) -> str:
+        if value is None:
+            self.fail(where, "missing")
         if not isinstance(value, str) or not (empty or value.strip()):
             self.fail(where, "must be a non-empty string" if not empty else "must be a string")
         if choices is not None and value not in choices:
