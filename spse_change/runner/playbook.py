@@ -113,12 +113,15 @@ class PlaybookResult:
         return [h for h in self.hosts.values() if h.outcome in ("failed", "unreachable")]
 
 
-def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = None) -> PlaybookResult:
+def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = None,
+                 on_host: Callable[[HostResult], None] | None = None) -> PlaybookResult:
     """Run one playbook through ansible-runner and collect per-host results from its events.
 
     SIGINT/SIGTERM stop the run (the whole ansible-playbook process group is
     killed); the result then says which signal and which targeted hosts
-    had not finished.
+    had not finished. ``on_host`` is called with a host's results each time
+    one of its tasks ends, while the other hosts still run; it runs inside
+    ansible-runner's event loop and must not raise.
     """
     hosts: dict[str, HostResult] = {}
 
@@ -143,6 +146,8 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
         entry.record(outcome, data.get("task", ""), res)
         if kind in EVENT_OUTCOME:
             entry.end(data.get("task_uuid", ""))
+        if on_host and kind in EVENT_OUTCOME:
+            on_host(entry)
         if progress:
             progress(host, outcome, _reason(res) if outcome in ("failed", "unreachable") else "")
         return True

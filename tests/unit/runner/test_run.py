@@ -63,6 +63,7 @@ def test_a_signal_stops_the_run_names_the_hung_host_and_stores_only_finished_one
     proc = fake.spse_change("baseline", "capture", "--json", env={"ANSIBLE_FORKS": "1"})
     try:
         early = wait_for(proc, "quick: ok", also=pidfile)
+        assert list(fake.stored()) == ["quick"]  # stored as it ended, while "hung" still runs
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
     finally:
