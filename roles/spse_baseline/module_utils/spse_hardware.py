@@ -70,6 +70,8 @@ def block_devices(root="/"):
             "model": read_value(root, base + "device/model"),
             "rotational": read_value(root, base + "queue/rotational") == "1",
         }
+        if name.startswith("dm-"):  # the LVM name tells a volume from a snapshot's -cow/-real
+            devices[name]["dm_name"] = read_value(root, base + "dm/name")
     return devices
 
 

@@ -61,9 +61,12 @@ def test_block_devices_leave_out_loop_devices(tmp_path: Path) -> None:
         "/sys/block/sda/size": "1953525168\n", "/sys/block/sda/queue/rotational": "1\n",
         "/sys/block/sda/device/model": "ST1000NM0033\n",
         "/sys/block/loop0/size": "1024\n",
+        "/sys/block/dm-3/size": "2048\n", "/sys/block/dm-3/dm/name": "vg0-home-real\n",
     })
     assert hw.block_devices(root) == {
-        "sda": {"size_bytes": 1953525168 * 512, "model": "ST1000NM0033", "rotational": True}}
+        "sda": {"size_bytes": 1953525168 * 512, "model": "ST1000NM0033", "rotational": True},
+        "dm-3": {"size_bytes": 2048 * 512, "model": None, "rotational": False,
+                 "dm_name": "vg0-home-real"}}
 
 
 def test_mounts_keep_devices_and_shares_only(tmp_path: Path) -> None:
