@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pexpect
 from ansible_runner import Runner, RunnerConfig
 from ansible_runner.exceptions import AnsibleRunnerException
 
@@ -154,7 +155,7 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
 
     _use_our_ansible()
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _stop_on_signals() as received:
+    with _stop_on_signals() as received, _no_wait_after_close():
         runner = _runner(request, on_event, lambda: received[0] is not None)
         runner.run()
     if received[0] is not None:
@@ -181,6 +182,29 @@ def _stop_on_signals() -> Iterator[list[signal.Signals | None]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class _Spawn(pexpect.spawn):
+    """pexpect's spawn without ptyprocess's 0.1 s sleep in close() ("give the kernel time to
+    update the process status"): ansible-runner closes the pty only after ``isalive()`` has
+    reaped ansible-playbook, so the sleep was pure delay (measured: 0.10 s of every run, 5 % of
+    a 6-host capture). A child still alive at close() is terminated as before."""
+
+    def _spawnpty(self, args: list[str], **kwargs: Any) -> Any:
+        pty = super()._spawnpty(args, **kwargs)
+        pty.delayafterclose = 0
+        return pty
+
+
+@contextlib.contextmanager
+def _no_wait_after_close() -> Iterator[None]:
+    """ansible-runner spawns through ``pexpect.spawn``: ours while the run lasts."""
+    original = pexpect.spawn
+    pexpect.spawn = _Spawn  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        pexpect.spawn = original  # type: ignore[misc]
 
 
 def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool],

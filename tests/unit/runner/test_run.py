@@ -11,8 +11,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import pexpect
 import pytest
 
+from spse_change.runner.playbook import _Spawn
 from tests.unit.runner.conftest import BIN, TREE, FakeHosts
 
 ENV_SECRET = "sekret123"
@@ -160,3 +162,15 @@ def test_a_stopped_drift_names_the_unfinished_host(fake: FakeHosts) -> None:
     assert doc["interrupted"] == "SIGTERM"
     assert {h: v["status"] for h, v in doc["hosts"].items()} == {"hung": "unfinished",
                                                                   "quick": "no-approved"}
+
+
+def test_closing_the_pty_of_an_ended_child_does_not_wait() -> None:
+    """ansible-runner closes the pty once the child is reaped: no 0.1 s sleep left there."""
+    child = _Spawn("true")
+    child.expect(pexpect.EOF)
+    while child.isalive():
+        time.sleep(0.01)
+    start = time.monotonic()
+    child.close()
+    assert time.monotonic() - start < 0.05
+    assert child.exitstatus == 0
