@@ -106,7 +106,7 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
 def _keep(store: BaselineStore, result: CaptureResult, outcome: HostResult, label: str) -> None:
     """Store one host's baseline, or note in ``result`` why it has none."""
     try:
-        baseline = _baseline(outcome.host, outcome, label)
+        baseline = host_baseline(outcome.host, outcome, label)
     except SpseChangeError as exc:
         result.failed[outcome.host] = exc.message
         return
@@ -118,7 +118,7 @@ def _keep(store: BaselineStore, result: CaptureResult, outcome: HostResult, labe
 SHAPE = {"data": dict, "incomplete": dict, "measurements": dict, "discovery": dict, "groups": list}
 
 
-def _baseline(host: str, outcome: HostResult, label: str) -> dict[str, Any]:
+def host_baseline(host: str, outcome: HostResult, label: str) -> dict[str, Any]:
     """One host's baseline envelope, or an error saying why this host has none."""
     _checked_host(host)
     payload = outcome.results.get(CAPTURE_TASK, {}).get("spse_baseline_json")

@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 
 from spse_change import __version__
-from spse_change.cli import baseline, diff, drift, record
+from spse_change.cli import baseline, diff, drift, monitor, record, report, verify
 from spse_change.errors import RC, SpseChangeError
 
-COMMANDS = (baseline, diff, drift, record)
+COMMANDS = (baseline, diff, drift, record, verify, report, monitor)
 
 
 class Parser(argparse.ArgumentParser):

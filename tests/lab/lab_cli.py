@@ -10,6 +10,7 @@ from pathlib import Path
 from lab_base import LabError, log
 from lab_hosts import boot
 from lab_image import KINDS, image_setup
+from lab_timeserver import serve
 from labctl import Lab
 
 
@@ -55,6 +56,9 @@ def _hidden(argv: list[str]) -> int:
     if argv[0] == "_image-setup":
         image_setup(KINDS[argv[1]], Path(argv[2]))
         return 0
+    if argv[0] == "_timeserver":  # argv: _timeserver ADDRESS LAB_DIR (the lab dir marks it)
+        serve(argv[1])
+        return 1
     parser = _Parser(prog="labctl _boot")
     for option in ("--lower", "--upper", "--work", "--merged"):
         parser.add_argument(option, required=True)
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the `lab` command; errors are one line on stderr, never a traceback."""
     argv = sys.argv[1:] if argv is None else argv
     try:
-        if argv and argv[0] in ("_boot", "_image-setup"):
+        if argv and argv[0] in ("_boot", "_image-setup", "_timeserver"):
             return _hidden(argv)
         return _cli(argv)
     except LabError as exc:

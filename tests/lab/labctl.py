@@ -43,6 +43,7 @@ from lab_hosts import MAX_HOSTS, Host, create_host, password, plan_hosts
 from lab_image import KINDS, ensure_image, lab_recipe
 from lab_network import (
     BRIDGE,
+    GATEWAY,
     NETNS_PREFIX,
     VETH_PREFIX,
     bridge_up,
@@ -58,7 +59,7 @@ __all__ = ["BRIDGE", "KINDS", "NETNS_PREFIX", "VETH_PREFIX", "Host", "Lab", "Lab
 
 BOOT_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
-LAB_FILES = ("hosts", "cp", "ansible", "state.json", "state.json.tmp", "inventory.yml",
+LAB_FILES = ("hosts", "cp", "ansible", "state.json", "state.json.tmp", "inventory.yml", "timeserver.log",
              "ansible.cfg", "known_hosts", "id_ed25519", "id_ed25519.pub")
 
 
@@ -196,6 +197,9 @@ class Lab:
                 if merged.startswith(prefix):
                     pids.append(int(entry))
                     continue
+                if host is None and "_timeserver" in argv and str(self.dir) in argv:
+                    pids.append(int(entry))
+                    continue
             with contextlib.suppress(OSError):
                 out = os.readlink(f"{proc}/fd/1").removesuffix(" (deleted)")
                 if out.startswith(prefix) and out.endswith("/console.log"):
@@ -262,6 +266,7 @@ class Lab:
                  "started": time.time(), "hosts": {h["name"]: h for h in hosts}}
         self.save(state)
         bridge_up()
+        self._start_timeserver()
         db_passwords = {h["name"]: password() for h in hosts if "spse_db" in h["groups"]}
         pubkey = self.key.with_suffix(".pub").read_text(encoding="utf-8")
         with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
@@ -294,6 +299,14 @@ class Lab:
                                     env=CLEAN_ENV)
         self._children[proc.pid] = proc
         host.update(boot_pid=proc.pid, init_pid=None, running=True)
+
+    def _start_timeserver(self) -> None:
+        """The hosts' time source on the bridge (lab_timeserver); `down` kills it with the hosts."""
+        with open(self.dir / "timeserver.log", "ab") as log_file:
+            proc = subprocess.Popen([sys.executable, str(LAB_COMMAND), "_timeserver", GATEWAY,
+                                     str(self.dir)], stdin=subprocess.DEVNULL, stdout=log_file,
+                                    stderr=subprocess.STDOUT, start_new_session=True, env=CLEAN_ENV)
+        self._children[proc.pid] = proc
 
     def _await_boot(self, hosts: list[dict]) -> None:
         """Wait until every host's init said ready and its sshd accepts connections."""

@@ -55,6 +55,9 @@ CONF
 # chronyd must never steer the clock of the kernel it shares with the lab.
 sed -i 's/^DAEMON_OPTS=.*/DAEMON_OPTS="-F 1 -x"/' /etc/default/chrony
 grep -q '^DAEMON_OPTS="-F 1 -x"' /etc/default/chrony
+# Its source: the lab's time server on the bridge (labctl, lab_timeserver.py), 198.18.0.1.
+sed -i 's/^pool .*/server 198.18.0.1 iburst/' /etc/chrony/chrony.conf
+grep -q '^server 198.18.0.1 iburst' /etc/chrony/chrony.conf
 
 # A JDK marker only: the stand-in application is Python.
 install -d /usr/local/src/jdk1.8.0

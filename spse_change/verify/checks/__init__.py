@@ -1,0 +1,1 @@
+"""The checks `spse-change verify` runs (pytest tests; see conftest.py for how to add one)."""
