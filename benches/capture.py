@@ -65,6 +65,9 @@ def main() -> None:
     print(f"reference  ansible all -m setup        median {med['setup']:.2f} s")
     print(f"measured   spse-change baseline capture median {med['capture']:.2f} s")
     print(f"ratio capture / setup = {med['capture'] / med['setup']:.2f} (target <= 1.0)")
+    pairs = [c / s for s, c in zip(runs["setup"], runs["capture"], strict=True)]
+    print("each round's ratio: " + " ".join(f"{r:.2f}" for r in pairs)
+          + f" (spread {min(pairs):.2f}-{max(pairs):.2f})")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pexpect
 from ansible_runner import Runner, RunnerConfig
 from ansible_runner.exceptions import AnsibleRunnerException
 
@@ -113,12 +114,15 @@ class PlaybookResult:
         return [h for h in self.hosts.values() if h.outcome in ("failed", "unreachable")]
 
 
-def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = None) -> PlaybookResult:
+def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = None,
+                 on_host: Callable[[HostResult], None] | None = None) -> PlaybookResult:
     """Run one playbook through ansible-runner and collect per-host results from its events.
 
     SIGINT/SIGTERM stop the run (the whole ansible-playbook process group is
     killed); the result then says which signal and which targeted hosts
-    had not finished.
+    had not finished. ``on_host`` is called with a host's results each time
+    one of its tasks ends, while the other hosts still run; it runs inside
+    ansible-runner's event loop and must not raise.
     """
     hosts: dict[str, HostResult] = {}
 
@@ -143,13 +147,15 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
         entry.record(outcome, data.get("task", ""), res)
         if kind in EVENT_OUTCOME:
             entry.end(data.get("task_uuid", ""))
+        if on_host and kind in EVENT_OUTCOME:
+            on_host(entry)
         if progress:
             progress(host, outcome, _reason(res) if outcome in ("failed", "unreachable") else "")
         return True
 
     _use_our_ansible()
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _stop_on_signals() as received:
+    with _stop_on_signals() as received, _no_wait_after_close():
         runner = _runner(request, on_event, lambda: received[0] is not None)
         runner.run()
     if received[0] is not None:
@@ -176,6 +182,29 @@ def _stop_on_signals() -> Iterator[list[signal.Signals | None]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class _Spawn(pexpect.spawn):
+    """pexpect's spawn without ptyprocess's 0.1 s sleep in close() ("give the kernel time to
+    update the process status"): ansible-runner closes the pty only after ``isalive()`` has
+    reaped ansible-playbook, so the sleep was pure delay (measured: 0.10 s of every run, 5 % of
+    a 6-host capture). A child still alive at close() is terminated as before."""
+
+    def _spawnpty(self, args: list[str], **kwargs: Any) -> Any:
+        pty = super()._spawnpty(args, **kwargs)
+        pty.delayafterclose = 0
+        return pty
+
+
+@contextlib.contextmanager
+def _no_wait_after_close() -> Iterator[None]:
+    """ansible-runner spawns through ``pexpect.spawn``: ours while the run lasts."""
+    original = pexpect.spawn
+    pexpect.spawn = _Spawn  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        pexpect.spawn = original  # type: ignore[misc]
 
 
 def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool],

@@ -88,16 +88,32 @@ def _after(programs):
     return r"(?<![\w.-])(?:{0})(?:[ \t][^;|&\n]*?)?[ \t]".format(programs)
 
 
-Shape = collections.namedtuple("Shape", "id description hints regex secret_name unless")
-"""One credential shape.  ``hints``: lowercase substrings, one of which must be in the text for
-the regex to be tried (cheap pre-check).  Every named group of ``regex`` except ``name`` is a
-secret part.  ``secret_name``: the match counts only when its ``name`` group is a secret name.
-``unless``: the match is skipped when this regex is found earlier in the same command."""
+_COMPILED = {}  # type: dict
+
+
+class Shape(collections.namedtuple("Shape", "id description hints pattern flags secret_name unless")):
+    """One credential shape.  ``hints``: lowercase substrings, one of which must be in the text
+    for the regex to be tried (cheap pre-check).  Every named group of ``regex`` except ``name``
+    is a secret part.  ``secret_name``: the match counts only when its ``name`` group is a secret
+    name.  ``unless``: the match is skipped when this regex is found earlier in the same command.
+
+    ``regex`` is compiled on first use: compiling all of them cost every host 9-13 ms at import
+    (measured, Python 3.11 and 2.7) while most shapes' hints never occur in its files.
+    """
+
+    __slots__ = ()
+
+    @property
+    def regex(self):
+        compiled = _COMPILED.get(self.id)
+        if compiled is None:  # two threads may both compile it: same result
+            compiled = _COMPILED[self.id] = re.compile(self.pattern, self.flags)
+        return compiled
 
 
 def _shape(id_, description, hints, pattern, flags=0, secret_name=False, unless=None):
     # type: (str, str, tuple, str, int, bool, object) -> Shape
-    return Shape(id_, description, hints, re.compile(pattern, flags), secret_name, unless)
+    return Shape(id_, description, hints, pattern, flags, secret_name, unless)
 
 
 SHAPES = (

@@ -11,8 +11,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import pexpect
 import pytest
 
+from spse_change.runner.playbook import _Spawn
 from tests.unit.runner.conftest import BIN, TREE, FakeHosts
 
 ENV_SECRET = "sekret123"
@@ -63,6 +65,7 @@ def test_a_signal_stops_the_run_names_the_hung_host_and_stores_only_finished_one
     proc = fake.spse_change("baseline", "capture", "--json", env={"ANSIBLE_FORKS": "1"})
     try:
         early = wait_for(proc, "quick: ok", also=pidfile)
+        assert list(fake.stored()) == ["quick"]  # stored as it ended, while "hung" still runs
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -159,3 +162,15 @@ def test_a_stopped_drift_names_the_unfinished_host(fake: FakeHosts) -> None:
     assert doc["interrupted"] == "SIGTERM"
     assert {h: v["status"] for h, v in doc["hosts"].items()} == {"hung": "unfinished",
                                                                   "quick": "no-approved"}
+
+
+def test_closing_the_pty_of_an_ended_child_does_not_wait() -> None:
+    """ansible-runner closes the pty once the child is reaped: no 0.1 s sleep left there."""
+    child = _Spawn("true")
+    child.expect(pexpect.EOF)
+    while child.isalive():
+        time.sleep(0.01)
+    start = time.monotonic()
+    child.close()
+    assert time.monotonic() - start < 0.05
+    assert child.exitstatus == 0
