@@ -16,7 +16,6 @@ from spse_change.cli.common import (
     project,
 )
 from spse_change.errors import RC
-from spse_change.verify import VerifyRequest, verify_hosts
 from spse_change.verify.junit import write_junit
 from spse_change.verify.registry import load_registry
 
@@ -41,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     if args.list_checks:
         return list_checks(args)
+    # Imported here: the checks run under pytest, whose import every other command need not pay.
+    from spse_change.verify.service import VerifyRequest, verify_hosts
+
     request = VerifyRequest(project(args), tuple(args.inventory), args.limit, args.verbose,
                             args.vault_password_file, become_password(args))
     print("Taking snapshots…", file=sys.stderr, flush=True)

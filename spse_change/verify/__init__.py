@@ -1,5 +1,5 @@
-"""Server verification: standard checks and baseline conformance, run as pytest tests on snapshots."""
+"""Server verification: standard checks and baseline conformance, run as pytest tests on snapshots.
 
-from spse_change.verify.service import VerifyRequest, VerifyResult, verify_hosts
-
-__all__ = ["VerifyRequest", "VerifyResult", "verify_hosts"]
+The service is `spse_change.verify.service` (`VerifyRequest`, `verify_hosts`); it is not imported
+here, so importing a light part of the package (junit, registry) does not import pytest.
+"""

@@ -11,9 +11,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spse_change.store.files import write_atomic
-from spse_change.verify.plugin import CheckResult
+
+if TYPE_CHECKING:  # plugin imports pytest, which `spse-change` alone need not load
+    from spse_change.verify.plugin import CheckResult
 
 ELEMENT = {"failed": "failure", "error": "error", "waived": "skipped"}
 
