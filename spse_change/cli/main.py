@@ -11,16 +11,22 @@ keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
 from spse_change import __version__
-from spse_change.cli import baseline, change, diff, drift, monitor, record, report, verify
 from spse_change.errors import RC, SpseChangeError
 
-COMMANDS = (baseline, diff, drift, record, change, verify, report, monitor)
+# command -> the module of spse_change.cli that registers it, in --help order. Only the module of
+# the command being run is imported: a cron capture does not load reports, records or pytest.
+COMMANDS = {
+    "baseline": "baseline", "diff": "diff", "policy": "diff", "drift": "drift",
+    "record": "record", "plan": "change", "apply": "change", "rollback": "change",
+    "verify": "verify", "report": "report", "monitor": "monitor",
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -30,7 +36,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(RC.USER_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI, or (given a known `command`) only the module that registers that command."""
     parser = Parser(prog="spse-change", description=(
         "Record, classify and apply infrastructure changes on SPSE servers, "
         "following the LKPP change SOP."))
@@ -40,9 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=Parser)
-    for module in COMMANDS:
-        module.register(sub)
+    wanted = [COMMANDS[command]] if command in COMMANDS else COMMANDS.values()
+    for module in dict.fromkeys(wanted):
+        importlib.import_module(f"spse_change.cli.{module}").register(sub)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The first word that is neither an option nor --project's value: the command asked for."""
+    words = iter(argv)
+    for word in words:
+        if word == "--project":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 class Terminated(BaseException):
@@ -54,7 +73,8 @@ def _terminate(_signum: int, _frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command(argv)).parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         code = args.func(args)
