@@ -5,7 +5,9 @@ record store's own checks; each host still at the baseline the plan was
 made against, without drift, with the same targets) → capture a
 before-baseline → host by host (`--serial N` at a time): apply.yml (backups,
 config test before reload, reload or restart, health), capture after, the
-before → after diff must hold exactly the planned paths and be minor → verified.
+before → after diff must hold exactly the planned paths and be minor, the
+after-baseline must pass verify's conformance checks against the approved
+baseline with the planned change applied (apply/conformance.py) → verified.
 On any failure every host it touched is rolled back (rollback.yml), captured
 again and proved equal to its before-baseline: `rolled-back` (exit 1), or
 `failed` (exit 3) when a host was not restored. A record left `applying` by
@@ -18,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from spse_change.apply.conformance import failing_checks
 from spse_change.apply.hosts import Reach, capture_hosts, failures, run_change
 from spse_change.apply.plan_file import Settings
 from spse_change.apply.targets import host_targets, planned_prefixes, written_paths
@@ -196,6 +199,7 @@ def _apply_hosts(loop: Loop, hosts: Sequence[str], before: Mapping[str, str], to
         for host in batch:
             reports[host] = loop.diff(before[host], after[host])
             _check_exactly_planned(loop, host, before[host], reports[host])
+            _check_conformance(loop, host, reports[host])
     return reports
 
 
@@ -203,7 +207,7 @@ def _check_exactly_planned(loop: Loop, host: str, before_id: str, report: DiffRe
     """The diff holds the lines the plan writes, nothing outside the planned settings and files
     (but values PostgreSQL derives itself, like wal_buffers from shared_buffers), nothing major."""
     baseline = loop.baselines.load(before_id)
-    allowed = (*planned_prefixes(baseline, loop.settings), *_derived(loop.baselines.load(report.new.id)))
+    allowed = _allowed(loop, baseline, loop.baselines.load(report.new.id))
     seen = {item.change.path for item in report.items}
     stray = sorted(p for p in seen if not any(p == a or p.startswith((f"{a}.", f"{a}[")) for a in allowed))
     if stray:
@@ -214,6 +218,22 @@ def _check_exactly_planned(loop: Loop, host: str, before_id: str, report: DiffRe
                       f"{', '.join(sorted(missing)[:3])}")
     if report.verdict == "major":
         raise _Failed(f"{host}: the change turned out major: {report.summary_line()}")
+
+
+def _check_conformance(loop: Loop, host: str, report: DiffReport) -> None:
+    """The after-baseline passes `verify`'s conformance checks against the approved baseline with
+    the planned change applied (docs/verify.md); the standard checks are not the change's business."""
+    approved, after = loop.baselines.load(f"{host}@approved"), loop.baselines.load(report.new.id)
+    failing = failing_checks(loop.project, host, approved, after, _allowed(loop, approved, after),
+                             loop.policy)
+    if failing:
+        more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
+        raise _Failed(f"{host}: conformance failed: {', '.join(failing[:5])}{more}")
+
+
+def _allowed(loop: Loop, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
+    """The flat paths the change may move: the planned ones and those PostgreSQL derives."""
+    return (*planned_prefixes(before, loop.settings), *_derived(after))
 
 
 DERIVED_SOURCES = ("default", "override")  # PostgreSQL computed it; no file or admin set it
