@@ -24,7 +24,7 @@ from typing import Any
 from spse_change.diff import Policy
 from spse_change.diff.flatten import join
 from spse_change.project import Project
-from spse_change.verify.conformance import HostConformance, expected_state
+from spse_change.verify.conformance import expected_state, host_conformance
 from spse_change.verify.registry import load_registry
 from spse_change.verify.waivers import load_waivers
 
@@ -59,8 +59,6 @@ def failing_checks(project: Project, host: str, approved: Mapping[str, Any], aft
                    prefixes: Sequence[str], policy: Policy, today: dt.date | None = None) -> list[str]:
     """The conformance check ids the after-baseline fails against the planned state, unwaived."""
     waivers = load_waivers(project.root, load_registry(project.root))
-    expectations = tuple(expected_state(planned_state(approved, after, prefixes), after, policy))
-    day = today or dt.date.today()
-    waived = frozenset(e.check_id for e in expectations
-                       if (w := waivers.get((host, e.check_id))) and w.active(day))
-    return [e.check_id for e in HostConformance(host, expectations, waived).failing()]
+    expectations = expected_state(planned_state(approved, after, prefixes), after, policy)
+    judged = host_conformance(host, expectations, waivers, today or dt.date.today())
+    return [e.check_id for e in judged.failing()]

@@ -15,6 +15,7 @@ through `diff.values.display` (a marker reads `***`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from spse_change.diff.flatten import flatten
 from spse_change.diff.values import display
 from spse_change.drift.check import subtract_recorded
 from spse_change.verify.registry import CONFORMANCE
+from spse_change.verify.waivers import Waiver
 
 CATEGORIES = ("os", "services", "ports", "config", "database", "spse")
 
@@ -51,6 +53,14 @@ class HostConformance:
     def failing(self) -> list[Expectation]:
         """What does not conform and no waiver in force covers."""
         return [e for e in self.expectations if e.failure and e.check_id not in self.waived]
+
+
+def host_conformance(host: str, expectations: Sequence[Expectation],
+                     waivers: Mapping[tuple[str, str], Waiver], today: dt.date) -> HostConformance:
+    """The host's expectations, with the check ids a waiver in force on `today` covers."""
+    waived = frozenset(e.check_id for e in expectations
+                       if (w := waivers.get((host, e.check_id))) and w.active(today))
+    return HostConformance(host, tuple(expectations), waived)
 
 
 def expected_state(expected: Mapping[str, Any], actual: Mapping[str, Any], policy: Policy,

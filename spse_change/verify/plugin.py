@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from spse_change.diff.values import masked
-from spse_change.verify.conformance import Expectation, HostConformance
+from spse_change.verify.conformance import Expectation, HostConformance, host_conformance
 from spse_change.verify.hostview import NotInSnapshot, SnapshotHost
 from spse_change.verify.registry import CONFORMANCE, Registry
 from spse_change.verify.waivers import Waiver
@@ -72,10 +72,7 @@ class VerifyPlugin:
 
     def conformance(self, host: str) -> HostConformance:
         """The host's conformance expectations, with the check ids a waiver in force covers."""
-        expectations = tuple(self.expectations[host])
-        waived = frozenset(e.check_id for e in expectations
-                           if (w := self.waivers.get((host, e.check_id))) and w.active(self.today))
-        return HostConformance(host, expectations, waived)
+        return host_conformance(host, self.expectations[host], self.waivers, self.today)
 
     def _results(self, item: pytest.Item, call: pytest.CallInfo[None]) -> list[CheckResult]:
         params = item.callspec.params if hasattr(item, "callspec") else {}
