@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 
 from spse_change.apply.conformance import failing_checks, planned_state
-from spse_change.diff import load_policy
+from spse_change.apply.loop import _check_conformance, _Failed
+from spse_change.apply.plan_file import Settings
+from spse_change.diff import diff_baselines, load_policy
 from spse_change.project import Project
+from spse_change.store.baselines import BaselineStore
 from tests.unit.verify.conftest import DATA, HBA, snapshot
 
 TODAY = dt.date(2026, 11, 28)
@@ -76,3 +80,31 @@ def test_a_category_the_after_capture_could_not_read_fails(project):
     after = changed()
     del after["database"]
     assert failing(project, after, {"database": "psql: connection refused"}) == ["conformance:database"]
+
+
+def discovered(data: dict) -> dict:
+    """A stored baseline: the snapshot's, with the SPSE cluster the capture discovered."""
+    baseline = dict(snapshot(data=copy.deepcopy(data)).baseline)
+    baseline["discovery"] = {"postgresql": {"5432": {"category": "database",
+                                                     "data_directory": AUTO.rsplit("/", 1)[0]}}}
+    return baseline
+
+
+def test_apply_rolls_back_naming_the_failing_checks(project):
+    """The loop's step: a failing check is a _Failed (the loop's rollback trigger) naming its id."""
+    store = BaselineStore(project.records_dir)
+    approved = discovered(DATA)
+    store.save(approved)
+    store.approve(approved["id"], "tester", "unit test")
+    moved = changed()
+    moved["services"]["apache2"]["state"] = "stopped"
+    after = discovered(moved)
+    store.save(after)
+    policy = load_policy(project.root)
+    loop = SimpleNamespace(project=project, baselines=store, policy=policy,
+                           settings=Settings(postgresql={"work_mem": "8MB"}))
+    with pytest.raises(_Failed, match=r"^aio1: conformance failed: conformance:services\.apache2\.state$"):
+        _check_conformance(loop, "aio1", diff_baselines(approved, after, policy))
+    planned_only = discovered(changed())
+    store.save(planned_only)
+    _check_conformance(loop, "aio1", diff_baselines(approved, planned_only, policy))
