@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,21 @@ def db_hosts(lab: Any) -> list[Any]:
     legacy = lab.hosts[lab.legacy_hosts[0]]
     bookworm = next(h for h in lab.hosts.values() if h.kind == "bookworm" and "spse_db" in h.groups)
     return [legacy, bookworm]
+
+
+INIT = {"legacy": "/etc/init.d/postgresql-13", "bookworm": "/etc/init.d/postgresql"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def settings_restored(lab: Any) -> Iterator[None]:
+    """Verified changes stay applied (that is the point); the lab's later tests expect its
+    defaults, so the module ends by putting postgresql.auto.conf back and restarting."""
+    hosts = db_hosts(lab)
+    saved = {h.name: h.exec(["cat", AUTO_CONF[h.kind]]).stdout for h in hosts}
+    yield
+    for h in hosts:
+        h.exec(["sh", "-c", 'cat > "$1"', "sh", AUTO_CONF[h.kind]], input=saved[h.name])
+        h.exec([INIT[h.kind], "restart"])
 
 
 def write_plan(project: Path, name: str, hosts: list[str], settings: dict[str, Any]) -> Path:
