@@ -23,7 +23,18 @@ from spse_change.apply.targets import planned_prefixes
 from spse_change.diff import load_policy
 from spse_change.project import Project
 from spse_change.store.baselines import BaselineStore
-from tests.lab.test_apply import OPERATORS, apply, approve, cli, ok, plan, said, show, write_plan
+from tests.lab.test_apply import (  # settings_restored: autouse, puts the db hosts' settings back
+    OPERATORS,
+    apply,
+    approve,
+    cli,
+    ok,
+    plan,
+    said,
+    settings_restored,  # noqa: F401
+    show,
+    write_plan,
+)
 
 pytestmark = pytest.mark.lab
 
