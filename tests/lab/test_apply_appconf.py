@@ -64,3 +64,19 @@ def test_application_conf_goes_plan_approve_apply_verified_and_rolls_back(lab: A
     for host in hosts:
         assert (digest(host, CONF), stat(host)) == before[host.name][:2]
         assert https_status(host) == "200"
+
+
+def test_a_key_that_breaks_the_application_is_rolled_back(lab: Any, project: Path) -> None:
+    """http.port moves the application away from Apache's proxy: health fails, the file comes back."""
+    legacy = lab.hosts[lab.legacy_hosts[0]]
+    before = digest(legacy, CONF), stat(legacy)
+    created = plan(project, lab, write_plan(project, "appconf-port", [legacy.name],
+                                            {"application_conf": {"http.port": "9010"}}))
+    approve(project, created["id"])
+    proc = cli(project, "apply", created["id"], "-i", str(lab.inventory), "--as", "budi", "--json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["state"] == "rolled-back", out
+    assert out["reason"].startswith(f"{legacy.name}: Status code was 503"), out  # the HTTPS health check
+    assert (digest(legacy, CONF), stat(legacy)) == before
+    assert https_status(legacy) == "200"
