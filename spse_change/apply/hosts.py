@@ -45,6 +45,7 @@ def run_change(project: Project, reach: Reach, playbook: str, hosts: str, record
         extravars={"spse_apply_record": record_id,
                    "spse_apply_postgresql": dict(settings.postgresql),
                    "spse_apply_apache": dict(settings.apache),
+                   "spse_apply_application_conf": dict(settings.application_conf),
                    "spse_apply_hosts": {h: dict(t) for h, t in targets.items()}},
         check=check, diff=check, verbosity=reach.verbosity,
         vault_password_file=reach.vault_password_file, become_password=reach.become_password,

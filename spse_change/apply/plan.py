@@ -64,9 +64,6 @@ def preview_text(reports: Mapping[str, DiffReport], file_diffs: Mapping[str, str
 def plan(request: PlanRequest, progress: ProgressHandler | None = None) -> PlanResult:
     project = request.project
     change = read_planned_change(request.file)
-    if change.settings.application_conf:
-        raise SpseChangeError(f"{request.file}: settings.application_conf: not applied by this version "
-                              "yet; change application.conf by hand under 'record new'")
     store = RecordStore(project)
     require_operators(store.operators, project.root, "create").check(request.actor, "create")
     baselines = BaselineStore(project.records_dir)

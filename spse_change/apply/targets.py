@@ -2,7 +2,8 @@
 
 `host_targets` gives the role its per-host variables (cluster port, data
 directory and service; Apache's main config file, the SPSE site file and
-service; the HTTPS address to check). `planned_baseline` is the baseline as
+service; each SPSE instance's application.conf and start script; the HTTPS
+address to check). `planned_baseline` is the baseline as
 it will be once the change is applied, so the plan is classified by the
 same policy, and checked by the same diff, as the apply's real result.
 
@@ -41,9 +42,30 @@ def host_targets(baseline: Mapping[str, Any], settings: Settings) -> dict[str, A
         found.update(apache_config_file=apache["config_file"], apache_site_file=site_file(baseline),
                      apache_service=_apache_service(baseline))
     instances = (baseline["data"].get("spse") or {}).get("instances") or {}
+    if settings.application_conf:
+        found["app_instances"] = app_instances(baseline, settings.instance)
     paths = sorted({i.get("http_path") for i in instances.values() if i.get("http_path")})
     if apache and paths and "spse_app" in baseline.get("groups", ()):
         found["https_url"] = f"https://127.0.0.1{paths[0]}"
+    return found
+
+
+def app_instances(baseline: Mapping[str, Any], only: str | None) -> list[dict[str, str]]:
+    """The SPSE instances a change of application.conf edits: name, the file, the start script."""
+    host = baseline["host"]
+    instances = (baseline["data"].get("spse") or {}).get("instances") or {}
+    config = baseline["data"].get("config") or {}
+    names = sorted(instances) if only is None else [only]
+    if not names or (only is not None and only not in instances):
+        raise SpseChangeError(f"{host}: its baseline found no SPSE instance"
+                              + (f" named {only}" if only is not None else ""))
+    found = []
+    for name in names:
+        path = instances[name].get("path") or ""
+        conf = f"{path}/webapp/conf/application.conf"
+        if conf not in config:
+            raise SpseChangeError(f"{host}: its baseline has no {conf} (SPSE instance {name})")
+        found.append({"name": name, "conf": conf, "script": f"{path}/spse4"})
     return found
 
 
@@ -116,7 +138,15 @@ def planned_baseline(baseline: Mapping[str, Any], settings: Settings,
             section = _section_of(parsed, directive)
             key = next((k for k in section if k.lower() == directive.lower()), directive)
             section[key] = [value]
+    for conf in _conf_files(baseline, settings):
+        data["config"][conf].setdefault("parsed", {}).update(settings.application_conf)
     return after
+
+
+def _conf_files(baseline: Mapping[str, Any], settings: Settings) -> list[str]:
+    if not settings.application_conf:
+        return []
+    return [i["conf"] for i in app_instances(baseline, settings.instance)]
 
 
 def _section_of(parsed: dict[str, Any], directive: str) -> dict[str, Any]:
@@ -136,6 +166,7 @@ def planned_prefixes(baseline: Mapping[str, Any], settings: Settings) -> tuple[s
         prefixes.append(join("config", auto_conf(baseline)))
     if settings.apache:
         prefixes.append(join("config", site_file(baseline)))
+    prefixes += [join("config", conf) for conf in _conf_files(baseline, settings)]
     return tuple(prefixes)
 
 
@@ -149,4 +180,6 @@ def written_paths(baseline: Mapping[str, Any], settings: Settings, policy: Polic
         files_only = Settings(apache=settings.apache)
         planned = diff_baselines(baseline, planned_baseline(baseline, files_only, {}), policy)
         paths |= {item.change.path for item in planned.items}
+    for conf in _conf_files(baseline, settings):
+        paths |= {join(join("config", conf) + ".parsed", key) for key in settings.application_conf}
     return paths

@@ -20,16 +20,6 @@ def project(tmp_path):
     return tmp_path
 
 
-def test_application_conf_is_refused_before_anything_runs(capsys, project):
-    change = project / "c.yml"
-    change.write_text(yaml.safe_dump({"title": "t", "reason": "r", "hosts": "app1",
-                                      "settings": {"application_conf": {"http.port": "9010"}}}))
-    code, err = run(capsys, "--project", str(project), "plan", str(change), "--as", "budi")
-    assert code == 2
-    assert err == (f"spse-change: {change}: settings.application_conf: not applied by this version "
-                   "yet; change application.conf by hand under 'record new'\n")
-
-
 @pytest.mark.parametrize(("argv", "says"), [
     (["apply", "../x"], "bad record id '../x'"),
     (["rollback", "../x", "--reason", "r"], "bad record id '../x'"),

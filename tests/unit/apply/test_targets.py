@@ -11,6 +11,7 @@ from spse_change.errors import SpseChangeError
 
 AUTO = "/var/lib/pgsql/13/data/postgresql.auto.conf"
 SITE = "/etc/httpd/conf.d/spse.conf"
+CONF = "/home/appserv/spse/webapp/conf/application.conf"
 WORK_MEM_ROW = {"setting": "8192", "unit": "kB", "vartype": "integer", "min_val": "64",
                 "max_val": "2147483647", "enumvals": None, "context": "user",
                 "source": "configuration file", "sourcefile": "/var/lib/pgsql/13/data/postgresql.conf"}
@@ -34,10 +35,12 @@ def legacy() -> dict:
                                           "ProxyTimeout": ["600"]},
                     "VirtualHost *:80": {"RewriteEngine": ["On"]}}},
                 "/etc/httpd/conf/httpd.conf": {"kind": "apache_conf", "parsed": {"Listen": ["80"]}},
+                CONF: {"kind": "play_conf", "hmac": "c" * 64,
+                       "parsed": {"application.log.level": "INFO", "application.secret": "secret:x"}},
             },
             "database": {"settings": {"work_mem": {k: WORK_MEM_ROW[k] for k in
                                                    ("setting", "unit", "source", "sourcefile")}}},
-            "spse": {"instances": {"spse": {"http_path": "/eproc4"}}},
+            "spse": {"instances": {"spse": {"http_path": "/eproc4", "path": "/home/appserv/spse"}}},
         },
     }
 
@@ -79,3 +82,29 @@ def test_the_planned_baseline_is_classified_and_holds_exactly_the_written_lines(
     assert planned_prefixes(before, BOTH) == (
         "database.settings.work_mem", f"config[{AUTO}]", f"config[{SITE}]")
     assert before["data"]["config"][AUTO]["parsed"] == {}  # the approved baseline is left alone
+
+
+APP_CONF = Settings(application_conf={"application.log.level": "DEBUG", "spse.change.test": "1"})
+
+
+def test_application_conf_targets_each_instance_s_file_and_start_script():
+    assert host_targets(legacy(), APP_CONF) == {
+        "app_instances": [{"name": "spse", "conf": CONF, "script": "/home/appserv/spse/spse4"}],
+        "https_url": "https://127.0.0.1/eproc4"}
+    with pytest.raises(SpseChangeError, match="legacy1: its baseline found no SPSE instance named x"):
+        host_targets(legacy(), Settings(application_conf={"a": "1"}, instance="x"))
+    baseline = legacy()
+    del baseline["data"]["config"][CONF]
+    with pytest.raises(SpseChangeError, match=f"legacy1: its baseline has no {CONF}"):
+        host_targets(baseline, APP_CONF)
+
+
+def test_the_planned_application_conf_keys_are_the_written_lines():
+    before = legacy()
+    after = planned_baseline(before, APP_CONF, {})
+    report = diff_baselines(before, after, load_policy(None))
+    written = {f"config[{CONF}].parsed[application.log.level]", f"config[{CONF}].parsed[spse.change.test]"}
+    assert {item.change.path for item in report.items} == written
+    assert report.verdict == "minor"
+    assert written_paths(before, APP_CONF, load_policy(None)) == written
+    assert planned_prefixes(before, APP_CONF) == (f"config[{CONF}]",)
