@@ -39,6 +39,7 @@ PG_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?\Z")
 CONF_KEY = re.compile(r"(%[A-Za-z0-9_-]+\.)?[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}\Z")
 APACHE_DIRECTIVE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}\Z")
 INSTANCE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\Z")
+TEMPLATE = re.compile(r"\{[{%#]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # Apache directives that may appear more than once in one context (or open a section): setting
@@ -167,6 +168,8 @@ def _text_of(value: Any, target: str, reader: Reader, where: str) -> str:
 def _line(text: str, reader: Reader, where: str) -> str:
     if CONTROL.search(text):
         reader.fail(where, "holds a newline or another control character")
+    if TEMPLATE.search(text):  # the value travels as an Ansible variable, which Jinja2 would run
+        reader.fail(where, "holds '{{', '{%' or '{#', which Ansible would evaluate as a template")
     return text
 
 

@@ -68,6 +68,8 @@ def test_all_targets_and_yaml_booleans():
     ({"postgresql": {"work_mem": "1MB\nfsync = off"}}, {}, "settings.postgresql.work_mem: holds a newline"),
     ({"postgresql": {"work_mem": "1MB\x00"}}, {}, "holds a newline or another control character"),
     ({"postgresql": {"work_mem": [1]}}, {}, "must be a string or a number"),
+    ({"application_conf": {"a.b": "{{ lookup('pipe', 'id') }}"}}, {}, "Ansible would evaluate"),
+    ({"apache": {"ServerAdmin": "x{% if 1 %}y{% endif %}"}}, {}, "Ansible would evaluate"),
     ({"application_conf": {"a.b": "x\\"}}, {}, "ends in a backslash"),
     ({"application_conf": {"a b": "x"}}, {}, "is not a application_conf name"),
     ({"instance": "spse4"}, {}, "settings.instance: narrows application_conf"),
