@@ -10,7 +10,6 @@ plan, the targets and the preview.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,20 +44,15 @@ class PlanRequest:
 class PlanResult:
     record: Record
     reports: dict[str, DiffReport]  # host -> approved → planned
-    file_diffs: dict[str, str]  # host -> Ansible's check-mode diff of the files it would edit
 
     def text(self) -> str:
-        return preview_text(self.reports, self.file_diffs)
+        return preview_text(self.reports)
 
 
-def preview_text(reports: Mapping[str, DiffReport], file_diffs: Mapping[str, str]) -> str:
-    """Per host: the planned change as a classified diff, then the file edits Ansible showed."""
-    parts = []
-    for host, report in sorted(reports.items()):
-        parts.append(f"== {host}\n{render_text(report)}")
-        if file_diffs.get(host):
-            parts.append(file_diffs[host])
-    return "\n".join(parts)
+def preview_text(reports: Mapping[str, DiffReport]) -> str:
+    """Per host: the planned change as a classified diff (the role's file edits run with
+    `diff: false`: Ansible's diff of application.conf or the site file would carry its secrets)."""
+    return "\n".join(f"== {host}\n{render_text(report)}" for host, report in sorted(reports.items()))
 
 
 def plan(request: PlanRequest, progress: ProgressHandler | None = None) -> PlanResult:
@@ -72,7 +66,7 @@ def plan(request: PlanRequest, progress: ProgressHandler | None = None) -> PlanR
     run = run_change(project, request.reach, "apply.yml", request.reach.pattern(change.hosts),
                      PLAN_RECORD, change.settings, targets, check=True, progress=progress)
     hosts = _checked_run(run, change.hosts)
-    reports, file_diffs = {}, {}
+    reports = {}
     for host in hosts:
         rows = _rows(run.hosts[host])
         for name, value in change.settings.postgresql.items():
@@ -81,9 +75,8 @@ def plan(request: PlanRequest, progress: ProgressHandler | None = None) -> PlanR
                 raise SpseChangeError(f"{host}: {problem}")
         after = planned_baseline(approved[host], change.settings, rows)
         reports[host] = diff_baselines(approved[host], after, load_policy(project.root))
-        file_diffs[host] = _file_diffs(run.hosts[host])
     items = tuple(item for host in hosts for item in items_of(host, reports[host]))
-    preview = preview_text(reports, file_diffs)
+    preview = preview_text(reports)
     record = store.create(NewRecord(
         title=change.title, hosts=tuple(hosts), request={"purpose": change.reason},
         evaluation=change.evaluation, items=items,
@@ -91,7 +84,7 @@ def plan(request: PlanRequest, progress: ProgressHandler | None = None) -> PlanR
         plan={**change.to_json(), "targets": {host: targets[host] for host in hosts}},
         attachments={request.file.name: request.file.read_bytes(),
                      "plan-preview.txt": preview.encode()}), request.actor)
-    return PlanResult(record, reports, file_diffs)
+    return PlanResult(record, reports)
 
 
 def _approved(baselines: BaselineStore) -> dict[str, dict[str, Any]]:
@@ -126,17 +119,3 @@ def _rows(result: HostResult) -> dict[str, Mapping[str, Any]]:
     stdout = result.results.get(READ_TASK, {}).get("stdout")
     return json.loads(stdout)["settings"] if stdout else {}
 
-
-def _file_diffs(result: HostResult) -> str:
-    """The file edits Ansible's --diff showed (lineinfile's before/after), as unified diffs."""
-    lines: list[str] = []
-    for res in result.results.values():
-        for item in res.get("results", [res]):
-            diffs = item.get("diff") or []
-            for diff in diffs if isinstance(diffs, list) else [diffs]:
-                before, after = diff.get("before"), diff.get("after")
-                if isinstance(before, str) and isinstance(after, str) and before != after:
-                    lines += difflib.unified_diff(
-                        before.splitlines(), after.splitlines(), diff.get("before_header", ""),
-                        diff.get("after_header", ""), lineterm="", n=1)
-    return "\n".join(lines)
