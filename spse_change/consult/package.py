@@ -92,16 +92,11 @@ def contents(store: RecordStore, record: Record, operators: Operators, lpse: Lps
              entered: datetime) -> dict[str, bytes]:
     """Every file of the package by its name inside it, SHA256SUMS last over all the others."""
     project = store.project
-    baseline_store = BaselineStore(project.records_dir)
     files: dict[str, bytes] = {}
-    pairs: dict[str, dict[str, Mapping[str, Any]]] = {}
-    for host in record.hosts:
-        ids = record.baselines.get(host, {})
-        for side, keys in (("before", ("before", "planned")), ("after", ("after",))):
-            baseline_id = next((ids[k] for k in keys if ids.get(k)), None)
-            if baseline_id:
-                pairs.setdefault(host, {})[side] = baseline_store.load(baseline_id)
-                files[f"baseline-{side}-{host}.json"] = dump_json(pairs[host][side]).encode()
+    pairs = host_baselines(project, record)
+    for host, sides in pairs.items():
+        for side, baseline in sides.items():
+            files[f"baseline-{side}-{host}.json"] = dump_json(baseline).encode()
     policy = load_policy(project.root)
     files["diff.json"] = dump_json({
         "record": record.id,
@@ -111,14 +106,32 @@ def contents(store: RecordStore, record: Record, operators: Operators, lpse: Lps
     }).encode()
     for attachment in reports(record):
         files[f"{REPORTS}/{attachment['name']}"] = store.read_attachment(record.id, attachment["name"])
-    newest = {h: p.get("after") or p.get("before") for h, p in pairs.items()}
-    context = form_context(record, lpse, operators, store.sop.legal_basis, newest, nomor, entered, REPORTS)
+    context = form_context(record, lpse, operators, store.sop.legal_basis, newest(pairs), nomor, entered,
+                           REPORTS)
     docs = Documents(project.root)
     html = docs.html(f"{FORM}.html.j2", **context)
     files[f"{FORM}.html"] = html.encode()
     files[f"{FORM}.pdf"] = docs.pdf(html)
     files[SUMS] = "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files)).encode()
     return files
+
+
+def host_baselines(project: Project, record: Record) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each host's `before` (else the one it was planned against) and `after` baseline the record names."""
+    store = BaselineStore(project.records_dir)
+    pairs: dict[str, dict[str, dict[str, Any]]] = {}
+    for host in record.hosts:
+        ids = record.baselines.get(host, {})
+        for side, keys in (("before", ("before", "planned")), ("after", ("after",))):
+            baseline_id = next((ids[k] for k in keys if ids.get(k)), None)
+            if baseline_id:
+                pairs.setdefault(host, {})[side] = store.load(baseline_id)
+    return pairs
+
+
+def newest(pairs: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, Mapping[str, Any] | None]:
+    """The host facts the documents show come from its after-baseline, else its before one."""
+    return {h: p.get("after") or p.get("before") for h, p in pairs.items()}
 
 
 def pack(files: Mapping[str, bytes], folder: str, stamp: datetime) -> bytes:
