@@ -70,8 +70,10 @@ def record(project: Project, store: RecordStore) -> Record:
     report = diff_baselines(before, after, load_policy(project.root))
     new = NewRecord(
         title="Tambah disk data db1", hosts=("db1",), items=items_of("db1", report),
-        request={"description": "Disk 16 GB untuk arsip dokumen lelang", "purpose": "ruang disk hampir habis"},
-        evaluation={"impact": "Sedang", "urgency": "Mendesak", "rollback_plan": "lepas disk, kembalikan mount",
+        request={"description": "Disk 16 GB untuk arsip dokumen lelang",
+                 "purpose": "ruang disk hampir habis"},
+        evaluation={"impact": "Sedang", "urgency": "Mendesak",
+                    "rollback_plan": "lepas disk, kembalikan mount",
                     "window": "2026-12-05T22:00+07:00/2026-12-05T23:00+07:00"},
         baselines={"db1": before["id"]},
         attachments={"laporan-monitoring-kinerja.html": b"<html><p>disk 91%</p></html>"})

@@ -20,7 +20,8 @@ def test_loads_identity_and_fills_the_letter_number(tmp_path: Path) -> None:
 
 
 def test_no_pattern_no_number(tmp_path: Path) -> None:
-    (tmp_path / "lpse.yml").write_text(LPSE.replace('  letter_number: "027/{record}/LPSE/{month}/{year}"\n', ""))
+    (tmp_path / "lpse.yml").write_text(LPSE.replace('  letter_number: "027/{record}/LPSE/{month}/{year}"\n',
+                                                    ""))
     assert load_lpse(tmp_path).number("CR-2026-0001-3f9f", date(2026, 11, 29)) is None
 
 
