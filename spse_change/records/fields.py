@@ -33,7 +33,7 @@ EVALUATION_DEFAULTS: Mapping[str, Any] = {
     "resources": [], "test_plan": "", "rollback_plan": "", "window": None,
 }
 ITEM_FIELDS = ("host", "category", "path", "kind", "old", "new", "summary", "class", "rule",
-               "reason", "secret")
+               "reason", "alasan", "secret")
 _NEW_FIELDS = frozenset({"title", "hosts", "request", "evaluation"})
 _HOST = re.compile(r"[A-Za-z0-9_.:\-]+")
 
@@ -46,7 +46,9 @@ class NewRecord:
     `plan` is the planned change document (JSON-able; sealed in the first
     event, so apply reads what was approved); `attachments` maps file names
     to their bytes (the plan file, the check-mode diff), stored with the
-    record's first events.
+    record's first events. `observed_baselines` maps each host to the
+    `before` and `after` baselines of a change already made (`record new
+    --diff`): such a record is `observed`, nothing is left to apply.
     """
 
     title: str
@@ -57,12 +59,14 @@ class NewRecord:
     baselines: Mapping[str, str] = field(default_factory=dict)
     plan: Mapping[str, Any] | None = None
     attachments: Mapping[str, bytes] = field(default_factory=dict)
+    observed_baselines: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         source = "new record"
         reader = Reader(source)
         reader.text(self.title, "title")
-        for host in (*self.hosts, *self.baselines, *(i.get("host") for i in self.items)):
+        for host in (*self.hosts, *self.baselines, *self.observed_baselines,
+                     *(i.get("host") for i in self.items)):
             if not isinstance(host, str) or not _HOST.fullmatch(host) or host in (".", ".."):
                 reader.fail("hosts", f"bad host name {host!r}")
         check_request(self.request, reader)
@@ -139,6 +143,8 @@ def check_item(item: Any, reader: Reader, where: str) -> None:
     for name in ("host", "path", "rule", "reason"):
         reader.text(item.get(name), f"{where}.{name}")
     reader.text(item.get("class"), f"{where}.class", CLASSES)
+    if "alasan" in item:
+        reader.text(item["alasan"], f"{where}.alasan")
 
 
 def evaluation_with_defaults(given: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -179,5 +185,6 @@ def _iso_date(value: Any, reader: Reader, where: str) -> None:
 
 def hosts_of(new: NewRecord) -> list[str]:
     """Every host the record names: given, in its items, or in its baselines."""
-    named: Sequence[str] = (*new.hosts, *(i["host"] for i in new.items), *new.baselines)
+    named: Sequence[str] = (*new.hosts, *(i["host"] for i in new.items), *new.baselines,
+                            *new.observed_baselines)
     return sorted(set(named))

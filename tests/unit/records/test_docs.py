@@ -31,7 +31,8 @@ def test_operators_example_loads(tmp_path: Path) -> None:
 def test_sop_example_loads(tmp_path: Path) -> None:
     (tmp_path / "sop.yml").write_text(example("sop.yml"))
     sop = load_sop(tmp_path)
-    assert sop.record_hours == {"approval": 8, "implementation": 1, "closing": 72}
+    assert sop.record_hours == {"approval": 8, "implementation": 1, "closing": 72, "consultation": 120,
+                                "assistance": 168, "proposal": 168, "internal": 72}
     assert sop.priority("Tidak Mendesak", "Sedang") == "Rendah"
 
 

@@ -112,7 +112,7 @@ def test_major_record_goes_to_consultation(store: RecordStore) -> None:
     record = store.create(NewRecord(title="RAM", items=items_of("db1", report),
                                     baselines={"db1": db1["id"]}), "budi")
     assert (record.state, record.cls, record.hosts) == ("consultation", "major", ("db1",))
-    with pytest.raises(SpseChangeError, match=r"is consultation: cannot apply \(allowed next: none\)"):
+    with pytest.raises(SpseChangeError, match=r"is consultation: cannot apply \(allowed next: consult\)"):
         store.start_applying(record.id, "ani")
     assert [i["path"] for _, i in store.covering("db1", db1["id"])] == ["hardware.memory.total_mb"]
     assert store.covering("db1", "db1-20261128T000000.000000Z-000000") == []
