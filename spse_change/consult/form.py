@@ -3,7 +3,7 @@
 Everything comes from the record (sealed events), its baselines and the
 project's lpse.yml, operators.yml and sop.yml; nothing from the clock, so a
 rebuild says the same. Rule reasons are shown in Indonesian when the
-policy gives one (`reason_id`), else as the policy wrote them.
+policy gives one (`alasan`), else as the policy wrote them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ OPERATOR_ROLES = {"pemohon": "Pemohon", "pengelola": "Pengelola", "kepala": "Kep
 # an attachment is a report for the package when its name or note says so; a performance report is linked
 REPORT = re.compile(r"laporan|rekap|report|kinerja|performance", re.IGNORECASE)
 PERFORMANCE = re.compile(r"kinerja|performance", re.IGNORECASE)
-REASON_FIELDS = ("reason_id", "reason")  # the Indonesian reason first (docs/diff-json.md)
+REASON_FIELDS = ("alasan", "reason")  # the Indonesian reason first (docs/diff-json.md)
 VALUE_CHARS = 160
 KINDS = {"added": "ditambahkan", "removed": "dihapus", "changed": "diubah"}
 

@@ -15,11 +15,13 @@ same record renders to the same bytes.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from spse_change.errors import SpseChangeError
 
@@ -34,6 +36,12 @@ def tanggal(value: date | datetime) -> str:
     return f"{value.day} {BULAN[value.month - 1]} {value.year}"
 
 
+def breakable(value: object) -> markupsafe.Markup:
+    """A long path or value that may wrap after `.`, `/`, `[`, `]`, `,` or `;` instead of mid-word."""
+    text = str(markupsafe.escape(value))
+    return markupsafe.Markup(re.sub(r"([./\[\],;_=])", r"\1<wbr>", text))
+
+
 class Documents:
     def __init__(self, project_root: Path) -> None:
         self.override = project_root / OVERRIDES
@@ -42,6 +50,7 @@ class Documents:
         self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         self.env.filters["tanggal"] = tanggal
+        self.env.filters["pecah"] = breakable
 
     def html(self, template: str, **context: Any) -> str:
         try:
