@@ -31,10 +31,12 @@ REQUEST_FIELDS = ("date", "requester", "contact", "unit", "description", "purpos
 EVALUATION_DEFAULTS: Mapping[str, Any] = {
     "type": "Infrastruktur", "category": "Normal", "urgency": "Tidak Mendesak", "impact": "Kecil",
     "resources": [], "test_plan": "", "rollback_plan": "", "window": None,
+    "risk": "", "schedule": "", "estimated_cost": "",
 }
 ITEM_FIELDS = ("host", "category", "path", "kind", "old", "new", "summary", "class", "rule",
                "reason", "alasan", "secret")
 _NEW_FIELDS = frozenset({"title", "hosts", "request", "evaluation"})
+_DETAIL_FIELDS = frozenset({"request", "evaluation"})
 _HOST = re.compile(r"[A-Za-z0-9_.:\-]+")
 
 
@@ -69,6 +71,9 @@ class NewRecord:
                      *(i.get("host") for i in self.items)):
             if not isinstance(host, str) or not _HOST.fullmatch(host) or host in (".", ".."):
                 reader.fail("hosts", f"bad host name {host!r}")
+        for host, ids in self.observed_baselines.items():
+            if set(ids) != {"before", "after"} or not all(isinstance(i, str) for i in ids.values()):
+                reader.fail(f"observed_baselines.{host}", "must give the before and after baseline ids")
         check_request(self.request, reader)
         check_evaluation(self.evaluation, reader)
         for index, item in enumerate(self.items):
@@ -94,6 +99,17 @@ def read_new_record(path: Path) -> NewRecord:
         title=reader.text(doc.get("title"), "title"),
         hosts=reader.texts(hosts, "hosts") if hosts else (),
         request=plain(doc.get("request", {})), evaluation=plain(doc.get("evaluation", {}))))
+
+
+def read_record_details(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`record new --diff … --from FILE`: request and evaluation fields (the title comes from
+    --title, the hosts from the diff); an unknown field or value names the file and field."""
+    reader = Reader(str(path))
+    doc = reader.mapping(load_yaml(path), "top level", _DETAIL_FIELDS)
+    request, evaluation = plain(doc.get("request", {})), plain(doc.get("evaluation", {}))
+    check_request(request, reader)
+    check_evaluation(evaluation, reader)
+    return request, evaluation
 
 
 def _checked(reader: Reader, build: Any) -> NewRecord:

@@ -43,7 +43,8 @@ def test_minor_loop_submitted_to_closed(store: RecordStore, project: Project) ->
     assert record.items[0]["path"] == "database.settings.work_mem.setting"
     assert record.baselines == {"db1": {"planned": before}}
     assert record.defaulted == ("evaluation.type", "evaluation.category", "evaluation.resources",
-                                "evaluation.test_plan", "evaluation.rollback_plan")
+                                "evaluation.test_plan", "evaluation.rollback_plan", "evaluation.risk",
+                                "evaluation.schedule", "evaluation.estimated_cost")
     assert record.request["requester"] == "Budi Santoso"
     assert [a["name"] for a in record.attachments] == ["plan.yml"]
     record = store.approve(record.id, "sari", "sesuai Laporan Kinerja", now=T0 + timedelta(minutes=30))
