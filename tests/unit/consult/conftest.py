@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from spse_change.diff import diff_baselines, load_policy
 from spse_change.project import Project
-from spse_change.records import NewRecord, Record, RecordStore, items_of
+from spse_change.records import Record, RecordStore
+from spse_change.records.observed import ObservedChange, observed_record
 from spse_change.store.baselines import BaselineStore, new_baseline
 
 FIXTURES = Path(__file__).resolve().parents[1] / "diff" / "fixtures"
@@ -64,19 +64,29 @@ def baselines(project: Project) -> tuple[dict, dict]:
     return before, after
 
 
+DETAILS = """\
+request:
+  description: Disk 16 GB untuk arsip dokumen lelang
+evaluation:
+  impact: Sedang
+  urgency: Mendesak
+  risk: layanan basis data berhenti sejenak saat mount
+  estimated_cost: Rp 4.500.000 (disk dan jasa pemasangan)
+  rollback_plan: lepas disk, kembalikan mount
+  window: 2026-12-05T22:00+07:00/2026-12-05T23:00+07:00
+"""
+
+
 @pytest.fixture
 def record(project: Project, store: RecordStore) -> Record:
+    """`record new --diff` of db1's disk, with a performance report attached."""
     before, after = baselines(project)
-    report = diff_baselines(before, after, load_policy(project.root))
-    new = NewRecord(
-        title="Tambah disk data db1", hosts=("db1",), items=items_of("db1", report),
-        request={"description": "Disk 16 GB untuk arsip dokumen lelang",
-                 "purpose": "ruang disk hampir habis"},
-        evaluation={"impact": "Sedang", "urgency": "Mendesak",
-                    "rollback_plan": "lepas disk, kembalikan mount",
-                    "window": "2026-12-05T22:00+07:00/2026-12-05T23:00+07:00"},
-        baselines={"db1": before["id"]},
-        attachments={"laporan-monitoring-kinerja.html": b"<html><p>disk 91%</p></html>"})
+    (project.root / "perubahan.yml").write_text(DETAILS)
+    new = observed_record(project, ObservedChange(before["id"], after["id"], "Tambah disk data db1",
+                                                  "ruang disk hampir habis", project.root / "perubahan.yml"))
     created = store.create(new, actor="budi", now=CREATED)
     assert created.state == "consultation", created.state
-    return created
+    report = {"laporan-monitoring-kinerja.html": b"<html><p>disk 91%</p></html>"}
+    store.attach_bytes(created.id, "budi", report, note="Laporan Monitoring Kinerja 2026-11-27",
+                       now=CREATED)
+    return store.get(created.id)

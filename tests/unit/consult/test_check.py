@@ -40,7 +40,7 @@ def check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str
 
 def test_a_fresh_package_checks_ok(package: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = check(package, capsys)
-    assert code == 0 and out.endswith("ok, 5 files match SHA256SUMS\n")
+    assert code == 0 and out.endswith("ok, 6 files match SHA256SUMS\n")
 
 
 def test_each_bad_file_is_named(package: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,7 +31,8 @@ def text_of(pdf: Path) -> str:
     ("lkpp", "assistance-requested", "surat-permohonan-bantuan-teknis",
      ["Permohonan Bantuan Teknis", "Lembaga Kebijakan Pengadaan", "tata letak penyimpanan berubah"]),
     ("vendor", "proposal-submitted", "usulan-kegiatan",
-     ["Usulan Kegiatan", "Ruang lingkup", "Justifikasi", "Perkiraan biaya", "Kepala LPSE Kota Contoh"]),
+     ["Usulan Kegiatan", "Ruang lingkup", "Justifikasi", "Perkiraan biaya", "Rp 4.500.000",
+      "Kepala LPSE Kota Contoh"]),
     ("internal", "internal", "catatan-penanganan-internal",
      ["Penanganan Perubahan secara Internal", "ditangani sendiri oleh LPSE Kota Contoh"]),
 ])

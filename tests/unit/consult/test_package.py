@@ -34,7 +34,7 @@ def test_package_holds_the_allow_list_with_sums_over_every_file(project: Project
     result = build_package(BuildRequest(project, record.id, "budi"))
     assert result.path == project.records_dir / "records" / record.id / f"{record.id}-konsultasi-v1.zip"
     files = members(result.path)
-    assert sorted(files) == ["SHA256SUMS", "baseline-before-db1.json", "diff.json",
+    assert sorted(files) == ["SHA256SUMS", "baseline-after-db1.json", "baseline-before-db1.json", "diff.json",
                              "formulir-konsultasi.html", "formulir-konsultasi.pdf",
                              "lampiran/laporan-monitoring-kinerja.html"]
     sums = dict(reversed(line.split("  ")) for line in files["SHA256SUMS"].decode().splitlines())
@@ -64,6 +64,8 @@ def test_form_says_what_ito_needs(project: Project, record: Record, tmp_path: Pa
                          "Server Basis Data SPSE", "Disk 16 GB untuk arsip", "HW005",
                          "tata letak penyimpanan berubah",
                          "lepas disk, kembalikan mount", "5 Desember 2026 pukul 22:00",
+                         "ruang disk hampir habis",
+                         "layanan basis data berhenti sejenak",
                          "UU No. 11 Tahun 2008", "Tinggi"):
             assert expected in page, expected
     assert f"hardware.mounts[{DISK}]" in html
