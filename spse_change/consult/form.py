@@ -27,7 +27,7 @@ OPERATOR_ROLES = {"pemohon": "Pemohon", "pengelola": "Pengelola", "kepala": "Kep
 REPORT = re.compile(r"laporan|rekap|report|kinerja|performance", re.IGNORECASE)
 PERFORMANCE = re.compile(r"kinerja|performance", re.IGNORECASE)
 REASON_FIELDS = ("alasan", "reason")  # the Indonesian reason first (docs/diff-json.md)
-VALUE_CHARS = 160
+VALUE_CHARS = 100
 KINDS = {"added": "ditambahkan", "removed": "dihapus", "changed": "diubah"}
 
 
