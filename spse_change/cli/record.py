@@ -216,7 +216,8 @@ def show_lines(record: Record) -> list[str]:
     for deviation in record.deviations():
         lines.append(f"DEVIATION {deviation.activity} took longer than its {deviation.hours:g} h standard")
     lines.append("history")
-    lines += [f"  {e['seq']:>3} {e['at']} {e['step']:<9} {e['actor']}" for e in record.events]
+    lines += [f"  {h['seq']:>3} {h['at']} {h['step']:<9} {h['actor']}"
+              + (f"  {h['note']}" if h["note"] else "") for h in record.to_json()["history"]]
     return lines
 
 
