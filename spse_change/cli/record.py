@@ -15,6 +15,8 @@ from spse_change.records.observed import ObservedChange, observed_record
 from spse_change.records.operators import ROLES, STEP_TEXT
 from spse_change.records.states import STATES, STEPS
 
+STATE_WIDTH = max(map(len, STATES))
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("record", help="change records: create, decide, attach, audit")
@@ -151,13 +153,14 @@ def run_list(args: argparse.Namespace) -> int:
     if not chosen and not damaged:
         print("no records" + (" past their SOP time" if args.overdue else ""))
     for r in chosen:
-        print(f"{r.id}  {r.state:<12} {r.cls:<5} {r.priority:<8} {','.join(r.hosts) or '-':<12} {r.title}")
+        print(f"{r.id}  {r.state:<{STATE_WIDTH}} {r.cls:<5} {r.priority:<8} "
+              f"{','.join(r.hosts) or '-':<12} {r.title}")
         for activity, late in r.overdue(now) if args.overdue else ():
             status = "ongoing" if activity.end is None else "deviation"
             print(f"    {activity.activity}: {_hours(late)} past its {activity.hours:g} h standard "
                   f"({status})")
     for record_id, why in damaged.items():
-        print(f"{record_id}  DAMAGED      {why}")
+        print(f"{record_id}  {'DAMAGED':<{STATE_WIDTH}} {why}")
     return RC.OK
 
 
@@ -216,7 +219,8 @@ def show_lines(record: Record) -> list[str]:
     for deviation in record.deviations():
         lines.append(f"DEVIATION {deviation.activity} took longer than its {deviation.hours:g} h standard")
     lines.append("history")
-    lines += [f"  {e['seq']:>3} {e['at']} {e['step']:<9} {e['actor']}" for e in record.events]
+    lines += [f"  {h['seq']:>3} {h['at']} {h['step']:<9} {h['actor']}"
+              + (f"  {h['note']}" if h["note"] else "") for h in record.to_json()["history"]]
     return lines
 
 

@@ -48,7 +48,7 @@ from spse_change.records.operators import Operator, Operators, require_operators
 from spse_change.records.record import Record, stamp
 from spse_change.records.sop import Sop, load_sop
 from spse_change.records.states import CLOSE_WITH_BASELINE, CONSULT_OUTCOMES, OBSERVED, allowed
-from spse_change.store.baselines import BaselineStore
+from spse_change.store.baselines import BaselineStore, id_order
 from spse_change.store.files import locked, private_dir, write_atomic, writing
 from spse_change.yamlfile import Reader
 
@@ -305,9 +305,21 @@ class RecordStore:
         record = self.get(record_id)  # its origin never changes: safe to read before the lock
         if record.observed_change and record.state == "submitted":
             data["baselines"] = {h: b["after"] for h, b in record.baselines.items() if "after" in b}
+            self._not_behind(record, data["baselines"])
         record = self._step(record_id, "approve", actor, data, now, self._not_requester)
         self._approve_baselines(record, data.get("baselines", {}), "approved")
         return record
+
+    def _not_behind(self, record: Record, chosen: Mapping[str, str]) -> None:
+        """Never approve a baseline older than the host's approved one: that would undo a later
+        approval (another change approved since this record's evidence was captured)."""
+        baselines = BaselineStore(self.project.records_dir)
+        for host, baseline_id in chosen.items():
+            approved = baselines.approved_id(host)
+            if approved is not None and id_order(approved) > id_order(baseline_id):
+                raise SpseChangeError(f"{record.id}: {host}'s approved baseline {approved} is newer than "
+                                      f"{baseline_id}; approving it would undo that approval "
+                                      f"(record the change again from {host}@approved)")
 
     def _approve_baselines(self, record: Record, chosen: Mapping[str, str], what: str) -> None:
         """Make each baseline its host's approved one, naming the record in the approval."""
@@ -401,7 +413,9 @@ class RecordStore:
         `proposal-submitted`, `internal`) closes once its work is done, with `baselines`
         (references as `diff` takes them, e.g. `app1@latest`), one per host of the record:
         each becomes its host's approved baseline."""
-        chosen = self._closing_baselines(self.get(record_id), baselines)
+        record = self.get(record_id)
+        chosen = self._closing_baselines(record, baselines)
+        self._not_behind(record, chosen)
         data: dict[str, Any] = {"reason": reason, **({"baselines": chosen} if chosen else {})}
         record = self._step(record_id, "close", actor, data, now)
         self._approve_baselines(record, chosen, "closed")

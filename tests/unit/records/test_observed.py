@@ -84,6 +84,20 @@ def test_minor_is_closed_by_its_approval(project: Project, store: RecordStore) -
     assert drift_items(project, store) == ([], [])
 
 
+def test_an_older_baseline_never_undoes_a_later_approval(project: Project, store: RecordStore) -> None:
+    before, after = two_baselines(project, {WORK_MEM: "65536"})
+    record = store.create(observed_record(project, ObservedChange(before, after, "x", "y")), "budi")
+    later = new_baseline("db1", edited(load_baseline("db1"), {WORK_MEM: "1"}), now=T0 + timedelta(hours=1))
+    baselines = BaselineStore(project.records_dir)
+    baselines.save(later)
+    baselines.approve(later["id"], by="sari", reason="change CR-x verified")
+    with pytest.raises(SpseChangeError,
+                       match=rf"^{record.id}: db1's approved baseline {later['id']} is newer "
+                             rf"than {after}; approving it would undo that approval"):
+        store.approve(record.id, "sari", "ok")
+    assert store.get(record.id).state == "submitted"
+
+
 def test_a_rejected_minor_approves_nothing(project: Project, store: RecordStore) -> None:
     before, after = two_baselines(project, {WORK_MEM: "65536"})
     record = store.create(observed_record(project, ObservedChange(before, after, "x", "y")), "budi")
