@@ -61,11 +61,16 @@ def check_package(path: Path) -> CheckResult:
 
 
 def _digest(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str | None:
-    """The member's sha256; None when its bytes in the zip are damaged (bad CRC, broken deflate)."""
+    """The member's sha256, read in chunks (a huge member never sits in memory whole); None when its
+    bytes in the zip are damaged (bad CRC, broken deflate)."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(archive.read(member)).hexdigest()
+        with archive.open(member) as stream:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError):
         return None
+    return digest.hexdigest()
 
 
 def _folder(path: Path, members: dict[str, zipfile.ZipInfo]) -> str:
