@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from spse_change.consult.package import SUMS
 from spse_change.errors import SpseChangeError
 
+MAX_SUMS = 1 << 20  # a package lists a handful of files
 _LINE = re.compile(r"(?P<sha>[0-9a-f]{64}) [ *](?P<name>.+)")
 
 
@@ -83,6 +84,8 @@ def _folder(path: Path, members: dict[str, zipfile.ZipInfo]) -> str:
 
 def _sums(path: Path, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
           folder: str) -> dict[str, str]:
+    if members[f"{folder}{SUMS}"].file_size > MAX_SUMS:
+        raise SpseChangeError(f"{path}: {SUMS} is larger than {MAX_SUMS} bytes: not a consultation package")
     try:
         text = archive.read(members[f"{folder}{SUMS}"]).decode("utf-8")
     except UnicodeDecodeError:
