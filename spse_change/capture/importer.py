@@ -129,8 +129,12 @@ def read_events(source: Path) -> list[dict[str, Any]]:
 
 
 def _check_event(event: Any, source: Path) -> None:
+    """An event has ``event`` and ``counter``; ``event_data`` too, except ansible-runner's
+    ``verbose`` events (AWX gives them ``{}``), which get ``{}`` here."""
+    if isinstance(event, dict):
+        event.setdefault("event_data", {})
     if not (isinstance(event, dict) and isinstance(event.get("event"), str)
-            and isinstance(event.get("event_data"), dict)
+            and isinstance(event["event_data"], dict)
             and isinstance(event.get("counter"), int) and event["counter"] > 0):
         raise SpseChangeError(f"{source}: not a job event (an object with 'event', 'counter' "
                               f"and 'event_data'): {json.dumps(event)[:80]}")
