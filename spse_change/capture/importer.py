@@ -205,18 +205,21 @@ def host_outcomes(events: list[dict[str, Any]], source: Path) -> dict[str, HostR
         data = event["event_data"]
         if event["event"] not in EVENT_OUTCOME or data.get("task") != CAPTURE_TASK:
             continue
-        host = _checked_host(str(data.get("host", "")))
+        try:
+            host = _checked_host(str(data.get("host", "")))
+        except SpseChangeError as exc:
+            raise SpseChangeError(f"{source}: {exc.message}") from None
         res = data.get("res") if isinstance(data.get("res"), dict) else {}
         if event["event"] == "runner_on_ok" and not res:
             raise SpseChangeError(f"{source}: host {host}: {SIZE_LIMIT_NOTE}")
         hosts.setdefault(host, HostResult(host)).record(EVENT_OUTCOME[event["event"]], CAPTURE_TASK, res)
+    if not hosts:
+        raise SpseChangeError(f"{source}: no result of the task '{CAPTURE_TASK}' in these events "
+                              "(not a run of playbooks/baseline.yml)")
     stats = events[-1]["event_data"]
     processed = stats.get("processed") if isinstance(stats.get("processed"), dict) else {}
     absent = sorted(set(processed) - set(hosts))
     if absent:
         raise SpseChangeError(f"{source}: is cut: no capture result for host(s) "
                               f"{', '.join(absent)}, which the run's stats name")
-    if not hosts:
-        raise SpseChangeError(f"{source}: no '{CAPTURE_TASK}' task in these events "
-                              "(not a run of playbooks/baseline.yml)")
     return hosts

@@ -29,7 +29,7 @@ from spse_change.store.baselines import BaselineStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("baseline", help="capture, list and show baselines")
+    parser = sub.add_parser("baseline", help="capture, import, list, show and approve baselines")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     cap = verbs.add_parser("capture", help="capture a baseline of every SPSE server")

@@ -252,7 +252,7 @@ def test_not_a_capture_run_is_refused(run: FakeHosts, tmp_path: Path) -> None:
         for event in events:
             event["event_data"]["task"] = "Something else"
     err = refused(fresh(tmp_path, run), edited(run, tmp_path, rename))
-    assert "is cut: no capture result for host(s) app1, db1" in err
+    assert "no result of the task 'Capture the SPSE baseline' in these events" in err
 
 
 def test_neither_file_nor_artifact_folder(run: FakeHosts, tmp_path: Path) -> None:
