@@ -6,10 +6,10 @@ inventory host name it was captured as, the capture time and a random nonce, so 
 export edited by one byte, or a result replayed under another host's name, no longer
 verifies. The controller (spse_change/capture/signature.py) loads this same file to verify.
 
-Signed bytes (UTF-8), fields joined by one ``\\n``; the payload is last, so it may hold
-anything; the host name, time and nonce cannot hold a newline (checked on both sides)::
+Signed bytes (UTF-8): the fields joined by one newline byte and nothing else; the payload is
+last, so it may hold anything; the host name, time and nonce cannot hold a newline (checked)::
 
-    spse-change/result/1 \\n HOST \\n SIGNED_AT \\n NONCE \\n PAYLOAD
+    SCHEME, HOST, SIGNED_AT, NONCE, PAYLOAD  joined by b"\\n"
 
 ``hmac = HMAC-SHA256(HMAC-SHA256(key, "spse-change result signature"), signed bytes)``: the
 signing key is derived from the installation's key, so a signature is never an HMAC that a
