@@ -63,7 +63,9 @@ def test_date_filters_and_json(tmp_path: Path, logs: Path, capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ([], "give at least one of --pg-log"),
+    (["--app-log", "/dev/null", "-l", "db1"], "give log files or -i/-l (fetch from hosts), not both"),
+    (["--max-bytes", "0"], "--max-bytes '0': expected a positive size"),
+    (["--date", "2026-02-30", "-l", "db1"], "--date '2026-02-30': expected YYYY-MM-DD"),
     (["--app-log", "/nonexistent.log"], "/nonexistent.log: no such log file"),
     (["--app-log", "/dev/null", "--date", "2026-13-01"], "--date '2026-13-01': expected YYYY-MM-DD"),
 ])
