@@ -89,9 +89,9 @@ def run_daily(args: argparse.Namespace) -> int:
                                apache_format=args.apache_format, date=args.date, out_dir=args.out,
                                slow_ms=args.slow_ms)
         return _print_daily(args, daily_report(request), True)
-    fetch = FetchRequest(project(args), tuple(args.inventory), args.limit, args.date, parse_size(args.max_bytes),
-                         args.apache_format, args.slow_ms, args.out, args.verbose, args.vault_password_file,
-                         become_password(args))
+    fetch = FetchRequest(project(args), tuple(args.inventory), args.limit, args.date,
+                         parse_size(args.max_bytes), args.apache_format, args.slow_ms, args.out, args.verbose,
+                         args.vault_password_file, become_password(args))
     print(f"Fetching the logs of {fetch.day}…", file=sys.stderr, flush=True)
     result = fetch_daily_report(fetch, progress)
     return _print_daily(args, result, result.complete)
