@@ -285,6 +285,15 @@ class Reader:
                "max_bytes": writer.max_bytes}
         log.update(extra)
         self.logs.append(log)
+        return log
+
+    def drop_empty(self, logs, kind, name, files):
+        """Logs with no entry of the day are none: said so when none of ``logs`` has one."""
+        for log in logs:
+            if not log["lines"]:
+                self.logs.remove(log)
+        if not any(log["lines"] for log in logs):
+            self.missing(kind, name, "no entry dated %s in %s" % (self.day, ", ".join(f[0] for f in files)))
 
     def missing(self, kind, name, reason):
         self.not_read.append({"kind": kind, "name": name, "reason": reason})
@@ -309,11 +318,12 @@ class Reader:
             if not files:
                 self.missing("postgresql", name, "no log file written since %s (%s)" % (self.day, how))
                 continue
-            self.write("postgresql-%s" % port, "postgresql", name, files, pg_day,
+            log = self.write("postgresql-%s" % port, "postgresql", name, files, pg_day,
                        format=fmt, found_by=how, prefix=settings["log_line_prefix"],
                        min_duration_ms=settings["log_min_duration_statement"],
                        timezone=settings["log_timezone"],
                        day_source="entri bertanggal (log_timezone %s)" % settings["log_timezone"])
+            self.drop_empty([log], "postgresql", name, files)
 
     # -- SPSE application ---------------------------------------------------------------------
 
@@ -366,13 +376,15 @@ class Reader:
         if not found:
             folders = ", ".join(self.params["apache_log_dirs"])
             self.missing("apache", "Apache", "no access log in %s" % folders)
+        written, considered = [], []
         for base, files in sorted(found.items()):
             files = self.recent(files)
-            if not files:
-                self.missing("apache", base, "not written since %s" % self.day)
-                continue
-            self.write("apache-%s" % re.sub(r"[^\w.-]", "_", base.strip("/")), "apache", base, files,
-                       apache_day, day_source="entri bertanggal")
+            considered += files
+            if files:
+                written.append(self.write("apache-%s" % re.sub(r"[^\w.-]", "_", base.strip("/")), "apache",
+                                          base, files, apache_day, day_source="entri bertanggal"))
+        if found:  # a quiet vhost beside a busy one is no missing log; no entry in any of them is
+            self.drop_empty(written, "apache", "Apache", considered or [(", ".join(sorted(found)), 0, 0)])
 
 
 def main():
