@@ -225,8 +225,13 @@ def build_daily(request: DailyRequest) -> dict[str, Any]:
     return assemble(request.project, [section], day, day_source)
 
 
+SUMMARY_KEYS = ("rollbacks", "deadlocks", "lock_timeouts", "statement_timeouts", "http_5xx", "app_http_500",
+                "unreadable_lines", "findings", "not_read", "cut")
+
+
 def _summary(sections: list[dict[str, Any]]) -> dict[str, Any]:
-    total: Counter[str] = Counter()
+    """Totals over the hosts; every key present, also when no host had that log."""
+    total: Counter[str] = Counter(dict.fromkeys(SUMMARY_KEYS, 0))
     for s in sections:
         for key, value in s["failed"].items():
             total[key] += value or 0
