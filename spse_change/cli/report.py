@@ -47,8 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help=f"the server's log_line_prefix (stderr logs; default {pglog.DEFAULT_PREFIX!r})")
     daily.add_argument("--pg-min-duration", type=int, metavar="MS",
                        help="the server's log_min_duration_statement, stated in the report")
-    daily.add_argument("--apache-format", default="combined", metavar="FORMAT",
-                       help=f"Apache LogFormat string or nickname ({', '.join(NICKNAMES)}; default combined)")
+    daily.add_argument("--apache-format", metavar="FORMAT",
+                       help=f"Apache LogFormat string or nickname ({', '.join(NICKNAMES)}; default: from "
+                            "hosts, each host's configured format (its latest baseline), else combined; "
+                            "from files, combined)")
     daily.add_argument("--slow-ms", type=int, default=SLOW_MS, metavar="MS",
                        help=f"an Apache request this slow or slower is slow (default {SLOW_MS})")
     daily.add_argument("--date", metavar="YYYY-MM-DD",
@@ -86,8 +88,8 @@ def run_daily(args: argparse.Namespace) -> int:
     if files:
         request = DailyRequest(project(args), tuple(args.pg_log), tuple(args.app_log), tuple(args.apache_log),
                                pg_prefix=args.pg_prefix, pg_min_duration_ms=args.pg_min_duration,
-                               apache_format=args.apache_format, date=args.date, out_dir=args.out,
-                               slow_ms=args.slow_ms)
+                               apache_format=args.apache_format or "combined", date=args.date,
+                               out_dir=args.out, slow_ms=args.slow_ms)
         return _print_daily(args, daily_report(request), True)
     fetch = FetchRequest(project(args), tuple(args.inventory), args.limit, args.date,
                          parse_size(args.max_bytes), args.apache_format, args.slow_ms, args.out, args.verbose,

@@ -14,6 +14,7 @@ named in its host's section, and the result says the report is incomplete.
 from __future__ import annotations
 
 import json
+import posixpath
 import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from spse_change.errors import SpseChangeError
+from spse_change.monitor.check import APACHE_LOG_DIR, apache_logs
 from spse_change.project import KEY_FILE_ENV, Project
 from spse_change.reports import apache
 from spse_change.reports.daily import (
@@ -33,7 +35,7 @@ from spse_change.reports.daily import (
     write_report,
 )
 from spse_change.runner.playbook import HostResult, PlaybookRequest, ProgressHandler, run_playbook
-from spse_change.store.baselines import valid_host
+from spse_change.store.baselines import BaselineStore, valid_host
 
 TASK = "Cut the day out of the logs"
 DEFAULT_MAX_BYTES = 200 << 20
@@ -57,7 +59,7 @@ class FetchRequest:
     limit: str | None = None
     date: str | None = None  # YYYY-MM-DD; default yesterday (the controller's)
     max_bytes: int = DEFAULT_MAX_BYTES
-    apache_format: str = "combined"
+    apache_format: str | None = None  # default: each host's own (its latest baseline), else combined
     slow_ms: int = apache.SLOW_MS
     out_dir: Path | None = None
     verbosity: int = 0
@@ -106,16 +108,18 @@ def fetch_daily_report(request: FetchRequest, progress: ProgressHandler | None =
         if not run.hosts:
             what = f"limit '{request.limit}'" if request.limit else "the inventory"
             raise SpseChangeError(f"{what} matches no host in groups spse_app or spse_db")
+        store = BaselineStore(proj.records_dir)
         sections = []
         for host, outcome in sorted(run.hosts.items()):
-            sections += host_sections(request, day, host, outcome, Path(dest))
+            formats = {} if request.apache_format else access_formats(_latest_config(store, host))
+            sections += host_sections(request, day, host, outcome, Path(dest), formats)
     report = assemble(proj, sections, day, "--date" if request.date else "kemarin (bawaan)")
     written = write_report(proj, report, request.out_dir)
     return FetchResult(written.report, written.json_path, written.html_path)
 
 
-def host_sections(request: FetchRequest, day: str, host: str, outcome: HostResult,
-                  dest: Path) -> list[dict[str, Any]]:
+def host_sections(request: FetchRequest, day: str, host: str, outcome: HostResult, dest: Path,
+                  formats: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """A host's sections: one per PostgreSQL cluster beyond the first, the rest in the first."""
     if not valid_host(host):
         return [unread_section(host, [_unread("host", host, "bad host name")])]
@@ -132,21 +136,23 @@ def host_sections(request: FetchRequest, day: str, host: str, outcome: HostResul
     groups = [(pg[:1] + rest, host)] + [([log], f"{host} ({log['name']})") for log in pg[1:]]
     sections = []
     for n, (group, name) in enumerate(groups):
-        section = _section(request, day, host, name, group, dest / host, not_read if n == 0 else [])
+        section = _section(request, day, host, name, group, dest / host, not_read if n == 0 else [],
+                           formats or {})
         if section is not None:
             sections.append(section)
     return sections or [unread_section(host, not_read)]
 
 
 def _section(request: FetchRequest, day: str, host: str, name: str, logs: list[dict[str, Any]],
-             folder: Path, not_read: list[dict[str, str]]) -> dict[str, Any] | None:
+             folder: Path, not_read: list[dict[str, str]], formats: dict[str, str]) -> dict[str, Any] | None:
+    access_format, format_source, logs, not_read = _access_format(request, logs, not_read, formats)
     if not logs:
         return unread_section(name, not_read) if not_read else None
     files = {kind: tuple(folder / f"{log['id']}.gz" for log in logs if log["kind"] == kind)
              for kind in ("postgresql", "application", "apache")}
     pg = next((log for log in logs if log["kind"] == "postgresql"), None)
     daily = DailyRequest(request.project, files["postgresql"], files["application"], files["apache"],
-                         apache_format=request.apache_format, date=day, host=name,
+                         apache_format=access_format, date=day, host=name,
                          slow_ms=request.slow_ms)
     if pg:
         daily = replace(daily, pg_prefix=pg["prefix"], pg_min_duration_ms=_int(pg["min_duration_ms"]))
@@ -161,12 +167,54 @@ def _section(request: FetchRequest, day: str, host: str, name: str, logs: list[d
     section.update(inventory_host=host, not_read=not_read, logs=[_log_json(host, log) for log in logs])
     if pg and section["database"]:
         section["database"]["timezone"] = pg["timezone"]
+    if section["web"]:
+        section["web"]["format_source"] = format_source
     day_sources = [log["day_source"] for log in logs if log["kind"] == "application"]
     if section["application"] and day_sources:
         section["application"]["day_source"] = "; ".join(dict.fromkeys(day_sources))
     section["notes"] += [f"{log['name']}: dipotong setelah {log['bytes']:,} byte (--max-bytes); entri "
                          "sesudahnya tidak terbaca." for log in logs if log["cut"]]
     return section
+
+
+def _latest_config(store: BaselineStore, host: str) -> dict[str, Any]:
+    """The Apache (and other) configuration of the host's latest baseline; {} without one."""
+    if not valid_host(host) or host not in store.hosts():
+        return {}
+    return store.load(f"{host}@latest")["data"].get("config") or {}
+
+
+def access_formats(config: dict[str, Any]) -> dict[str, str]:
+    """{access log path (or file name, when relative to ServerRoot): LogFormat string} of a host's
+    Apache configuration, as `monitor check` reads it."""
+    nicknames, custom = apache_logs(config)
+    found = {}
+    for target, fmt in custom:
+        if target.startswith("|"):
+            continue
+        for var, value in APACHE_LOG_DIR.items():
+            target = target.replace(var, value)
+        found[target if target.startswith("/") else posixpath.basename(target)] = nicknames.get(fmt, fmt)
+    return found
+
+
+def _access_format(request: FetchRequest, logs: list[dict[str, Any]], not_read: list[dict[str, str]],
+                   formats: dict[str, str]) -> tuple[str, str, list[dict[str, Any]], list[dict[str, str]]]:
+    """The one format the host's access logs are read with, where it came from, the logs read and
+    the logs not read: `--apache-format` if given, else the host's configured one (its latest
+    baseline), else `combined`. An access log configured with another format is not read."""
+    if request.apache_format:
+        return request.apache_format, "--apache-format", logs, not_read
+    known = {log["name"]: formats.get(log["name"]) or formats.get(posixpath.basename(log["name"]))
+             for log in logs if log["kind"] == "apache"}
+    chosen = next((f for f in known.values() if f), None)
+    if chosen is None:
+        return "combined", "bawaan combined: CustomLog log ini tidak ada di baseline", logs, not_read
+    other = [log for log in logs if known.get(log["name"]) not in (None, chosen)]
+    why = "its LogFormat '{}' differs from '{}': report it with --apache-log and --apache-format"
+    skipped = [_unread("apache", log["name"], why.format(known[log["name"]], chosen)) for log in other]
+    read = [log for log in logs if log not in other]
+    return chosen, "konfigurasi Apache server (baseline terakhir)", read, not_read + skipped
 
 
 def _log_json(host: str, log: dict[str, Any]) -> dict[str, Any]:

@@ -70,6 +70,10 @@ def test_daily_report_fetched_from_hosts(lab: labctl.Lab, tmp_path: Path) -> Non
     expected = {h.name: day_errors(h, day) for h in (db, legacy)}
     assert expected == {h: n + N for h, n in before.items()}
 
+    # the hosts' Apache formats come from their latest baselines
+    subprocess.run([str(SPSE_CHANGE), "--project", str(tmp_path), "baseline", "capture",
+                    "-i", str(lab.inventory), "-l", f"{app.name}:{legacy.name}"],
+                   capture_output=True, timeout=300, check=True)
     started = time.monotonic()
     code, report = report_daily(lab, tmp_path, "-l", f"{app.name}:{db.name}:{legacy.name}", "--date", day)
     took = time.monotonic() - started
@@ -89,6 +93,9 @@ def test_daily_report_fetched_from_hosts(lab: labctl.Lab, tmp_path: Path) -> Non
     assert any(src.startswith(f"{legacy.name}:/var/log/httpd/spse_access_log") for src in sources)
     assert section(report, legacy.name)["application"]["top_errors"][0]["count"] >= N
     assert section(report, app.name)["web"]["errors_5xx"] >= N
+    for name in (app.name, legacy.name):
+        web = section(report, name)["web"]
+        assert web["format_source"].startswith("konfigurasi Apache") and web["response_time"] is False
     assert "waktu berkas" in section(report, app.name)["application"]["day_source"]
 
     # the most frequent queries and their counts are pgBadger's own for the same log

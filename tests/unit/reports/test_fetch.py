@@ -17,7 +17,7 @@ import pytest
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
 from spse_change.reports.daily import assemble
-from spse_change.reports.fetch import TASK, FetchRequest, host_sections, parse_size
+from spse_change.reports.fetch import TASK, FetchRequest, access_formats, host_sections, parse_size
 from spse_change.reports.render import render_daily
 from spse_change.runner.playbook import HostResult
 
@@ -104,3 +104,32 @@ def test_sizes(text: str, size: int) -> None:
 def test_bad_sizes(text: str) -> None:
     with pytest.raises(SpseChangeError, match="--max-bytes"):
         parse_size(text)
+
+
+SITE = {"kind": "apache_conf", "parsed": {
+    "LogFormat": ['"%h %l %u %t \\"%r\\" %>s %b %D" timed'],
+    "VirtualHost *:443": {"CustomLog": ["logs/spse_access_log timed", "${APACHE_LOG_DIR}/access.log combined",
+                                        "|/usr/bin/rotatelogs x 86400 common"]}}}
+
+
+def test_access_formats_from_the_configuration() -> None:
+    assert access_formats({"/etc/httpd/conf.d/spse.conf": SITE}) == {
+        "spse_access_log": '%h %l %u %t "%r" %>s %b %D',
+        "/var/log/apache2/access.log": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"'}
+
+
+def test_the_hosts_own_format_and_a_log_of_another_format_not_read(tmp_path: Path,
+                                                                   request_: FetchRequest) -> None:
+    (tmp_path / "app1").mkdir()
+    entry = '1.2.3.4 - - [27/Nov/2026:10:00:00 +0700] "GET /eproc4/ HTTP/1.1" 500 5 4100000\n'
+    (tmp_path / "app1" / "a.gz").write_bytes(gzip.compress(entry.encode()))
+    (tmp_path / "app1" / "b.gz").write_bytes(gzip.compress(entry.encode()))
+    logs = [log("a", "apache", "/var/log/httpd/spse_access_log"),
+            log("b", "apache", "/var/log/httpd/access_log")]
+    logs[0]["name"], logs[1]["name"] = "/var/log/httpd/spse_access_log", "/var/log/httpd/access_log"
+    formats = {"spse_access_log": '%h %l %u %t "%r" %>s %b %D', "access_log": "%h %l %u %t \"%r\" %>s %b"}
+    (section,) = host_sections(request_, DAY, "app1", outcome("app1", logs), tmp_path, formats)
+    assert section["web"]["response_time"] and section["web"]["slow_requests"] == 1
+    assert section["web"]["format_source"].startswith("konfigurasi Apache")
+    assert [(n["name"], n["reason"][:14]) for n in section["not_read"]] == \
+        [("/var/log/httpd/access_log", "its LogFormat ")]
