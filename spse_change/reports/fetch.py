@@ -34,6 +34,7 @@ from spse_change.reports.daily import (
     unread_section,
     write_report,
 )
+from spse_change.reports.render import number
 from spse_change.runner.playbook import HostResult, PlaybookRequest, ProgressHandler, run_playbook
 from spse_change.store.baselines import BaselineStore, valid_host
 
@@ -172,7 +173,7 @@ def _section(request: FetchRequest, day: str, host: str, name: str, logs: list[d
     day_sources = [log["day_source"] for log in logs if log["kind"] == "application"]
     if section["application"] and day_sources:
         section["application"]["day_source"] = "; ".join(dict.fromkeys(day_sources))
-    section["notes"] += [f"{log['name']}: dipotong setelah {log['bytes']:,} byte (--max-bytes); entri "
+    section["notes"] += [f"{log['name']}: dipotong setelah {number(log['bytes'])} byte (--max-bytes); entri "
                          "sesudahnya tidak terbaca." for log in logs if log["cut"]]
     return section
 
