@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import json
 import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -186,3 +190,54 @@ def test_a_torn_gzip_is_read_up_to_the_break(tmp_path: Path) -> None:
     r = reader(tmp_path)
     out = r.write("pg", "postgresql", "pg", [("/torn.log.gz", 0, 0)], fetch.pg_day)
     assert 0 < out["lines"] < 2000 and out["sources"][0]["truncated"]
+
+
+# -- the module itself, AnsiballZ-packed, on the field's Pythons --------------------------------------
+
+ROLE = ROOT / "roles" / "spse_logs"
+
+
+def run_module(python: str, tmp_path: Path) -> tuple[dict, dict[str, bytes]]:
+    """The module run by ansible on this machine (no PostgreSQL asked): its result and files."""
+    args = {"date": DAY, "max_bytes": 4000, "hmac_key": "k" * 32, "secret_patterns": ["*password*"],
+            "appserv_root": str(tmp_path / "home/appserv"), "apache_log_dirs": [str(tmp_path / "httpd")],
+            "apache_logs": ["*access_log*"], "read_database": False, "read_spse": True}
+    env = dict(os.environ, ANSIBLE_LIBRARY=str(ROLE / "library"),
+               ANSIBLE_MODULE_UTILS=str(ROLE / "module_utils"),
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-e",
+                           f"ansible_python_interpreter={python}", "-m", "spse_logs_fetch",
+                           "-a", json.dumps(args)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    result = json.loads(json.loads(proc.stdout[proc.stdout.index("{"):])["spse_logs_json"])
+    files = {log["id"]: gzip.decompress(Path(log["path"]).read_bytes()) for log in result["logs"]}
+    shutil.rmtree(result["dir"])
+    return result, files
+
+
+def test_same_logs_on_the_hosts_pythons(tmp_path: Path) -> None:
+    from tests.unit.capture.test_module_interpreters import interpreter
+
+    spse(tmp_path)
+    put(tmp_path, f"{APP}/webapp/logs/spse4.log", "10:00:00,000 INFO ~ hari ini\n", "2026-11-28 10:00:00")
+    line = "10:00:00,000 ERROR ~ gagal db=postgres://epns:Pw9x@localhost/epns_prod \xe9\n"
+    put(tmp_path, f"{APP}/webapp/logs/spse4.log.{DAY}", line * 100)
+    put(tmp_path, "/httpd/spse_access_log",
+        "1.2.3.4 - - [27/Nov/2026:10:00:00 +0700] \"GET /eproc4/?password=Qq1 HTTP/1.1\" 200 5 \"-\" \"-\"\n")
+    outcomes = {}
+    for name in ("python3", "python2.7", "python3.6"):
+        python = interpreter(name)
+        if python is not None:
+            result, files = run_module(python, tmp_path)
+            outcomes[name] = ([(log["id"], log["lines"], log["cut"]) for log in result["logs"]],
+                              result["not_read"], files)
+    if "python2.7" not in outcomes:
+        pytest.skip("no Python 2.7 on this machine")
+    reference = outcomes.pop("python3")
+    app = reference[2]["application-spse-spse4.log"]
+    assert b"Pw9x" not in app and b"secret:hmac-sha256:" in app and "\xe9".encode() in app
+    assert b"Qq1" not in b"".join(reference[2].values())
+    assert reference[0][0][1:] == (4000 // len(line.encode()), True)  # cut at the bound (bytes read)
+    for name, outcome in outcomes.items():
+        assert outcome == reference, name
