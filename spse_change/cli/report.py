@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     daily.add_argument("--apache-log", nargs="+", type=Path, default=[], metavar="FILE",
                        help="Apache access logs")
     daily.add_argument("--pg-prefix", default=pglog.DEFAULT_PREFIX, metavar="P",
-                       help=f"the server's log_line_prefix (stderr logs; default {pglog.DEFAULT_PREFIX!r})")
+                       help=f"the server's log_line_prefix (stderr logs; default {pglog.DEFAULT_PREFIX!r})"
+                       .replace("%", "%%"))  # argparse formats help with %
     daily.add_argument("--pg-min-duration", type=int, metavar="MS",
                        help="the server's log_min_duration_statement, stated in the report")
     daily.add_argument("--apache-format", metavar="FORMAT",

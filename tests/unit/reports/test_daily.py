@@ -91,3 +91,11 @@ def test_temp_files_suggest_work_mem_from_their_size() -> None:
     assert finding.planned_change["settings"] == {"postgresql": {"work_mem": "32MB"}}
     assert finding.planned_change["hosts"] == "db1"
     assert finding.planned_change["evaluation"]["category"] == "Normal"
+
+
+@pytest.mark.parametrize("report", ["daily", "monthly"])
+def test_help_prints(report: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse formats help with %: a log_line_prefix in it must be escaped."""
+    with pytest.raises(SystemExit) as done:
+        main(["report", report, "--help"])
+    assert done.value.code == 0 and "--json" in capsys.readouterr().out
