@@ -102,7 +102,8 @@ def test_daily_report_fetched_from_hosts(lab: labctl.Lab, tmp_path: Path) -> Non
     pg_logs = copy_logs(lab, db, f"{PG_LOG_DIRS[db.kind]}/*.log", tmp_path)
     prefix = section(report, db.name)["database"]["prefix"]
     own = json.loads(subprocess.run(
-        ["pgbadger", "-q", "-f", "stderr", "-p", prefix, "--exclude-appname", "spse-change",
+        ["pgbadger", "-q", "--pid-dir", str(tmp_path), "-f", "stderr", "-p", prefix,
+         "--exclude-appname", "spse-change",
          "-b", f"{day} 00:00:00", "-e", f"{day} 23:59:59", "-x", "json", "-o", "-", *map(str, pg_logs)],
         capture_output=True, check=True).stdout)
     counts = sorted((-i["count"], q) for q, i in own["normalyzed_info"]["postgres"].items() if i["count"])
