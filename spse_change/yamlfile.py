@@ -17,7 +17,12 @@ from spse_change.errors import SpseChangeError
 
 
 def load_yaml(path: Path) -> Any:
-    """The parsed document, or one line naming the file (and line) that could not be read."""
+    """The parsed document, or one line naming the file (and line) that could not be read.
+
+    Only a regular file is opened: a fifo given by mistake would block the command forever.
+    """
+    if path.exists() and not path.is_file():
+        raise SpseChangeError(f"{path}: cannot read (not a regular file)")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
