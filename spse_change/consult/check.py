@@ -40,6 +40,8 @@ class CheckResult:
 
 
 def check_package(path: Path) -> CheckResult:
+    if path.exists() and not path.is_file():  # a fifo would block the read forever
+        raise SpseChangeError(f"{path}: cannot read (not a regular file)")
     try:
         with zipfile.ZipFile(path) as archive:
             members = {i.filename: i for i in archive.infolist() if not i.is_dir()}

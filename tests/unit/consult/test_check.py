@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -81,6 +82,14 @@ def test_not_a_zip_is_one_line_exit_2(tmp_path: Path, content: bytes,
     path.write_bytes(content)
     code, out, err = check(path, capsys)
     assert (code, out) == (2, "") and err.count("\n") == 1 and "not a readable zip" in err
+
+
+@pytest.mark.parametrize("make", [os.mkfifo, os.mkdir], ids=["fifo", "folder"])
+def test_not_a_file_is_one_line_exit_2(tmp_path: Path, make, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "x.zip"
+    make(path)  # reading a fifo would wait for a writer forever
+    code, out, err = check(path, capsys)
+    assert (code, out, err) == (2, "", f"spse-change: {path}: cannot read (not a regular file)\n")
 
 
 def test_a_zip_without_sums_is_one_line_exit_2(package: Path, tmp_path: Path,
