@@ -46,6 +46,8 @@ class Lpse:
 
 def load_lpse(project_root: Path) -> Lpse:
     path = project_root / LPSE_FILE
+    if path.exists() and not path.is_file():
+        raise SpseChangeError(f"{path}: cannot read (not a regular file)")
     if not path.is_file():
         raise SpseChangeError(f"{path}: not found; the consultation documents carry the LPSE's "
                               f"identity ({', '.join(REQUIRED)}; format: docs/consult.md)")

@@ -70,8 +70,8 @@ def build_package(request: BuildRequest) -> BuildResult:
     if record.state != "consultation":
         raise SpseChangeError(f"{record.id} is {record.state}: only a record in consultation gets a "
                               "consultation package")
-    operators = require_operators(store.operators, request.project.root, "attach")
-    operators.check(request.actor, "attach")
+    operators = require_operators(store.operators, request.project.root, "consult build")
+    operators.check(request.actor, "attach", "consult build")
     lpse = load_lpse(request.project.root)
     entered = entered_consultation(record).astimezone(ZoneInfo(lpse.timezone))
     files = contents(store, record, operators, lpse, request.nomor, entered)

@@ -103,10 +103,11 @@ class Operators:
                 contact=reader.text(raw.get("contact", ""), f"{where}.contact", empty=True))
         return cls(found, source)
 
-    def check(self, name: str | None, step: str) -> Operator:
-        """The operator taking `step`, or one line naming the rule that refuses them."""
+    def check(self, name: str | None, step: str, command: str = "") -> Operator:
+        """The operator taking `step`, or one line naming the rule that refuses them. `command` names
+        the command in the message when it is not the step's own name (consult build is an attach)."""
         if not name:
-            raise SpseChangeError(f"{step}: say who acts with --as NAME (or ${USER_ENV}); "
+            raise SpseChangeError(f"{command or step}: say who acts with --as NAME (or ${USER_ENV}); "
                                   f"names come from {self.source}")
         operator = self.by_id.get(name)
         if operator is None:

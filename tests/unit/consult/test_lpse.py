@@ -44,3 +44,9 @@ def test_a_gap_is_one_line_naming_file_and_field(tmp_path: Path, edit, message: 
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(SpseChangeError, match=r"lpse\.yml: not found"):
         load_lpse(tmp_path)
+
+
+def test_a_folder_is_not_called_missing(tmp_path: Path) -> None:
+    (tmp_path / "lpse.yml").mkdir()
+    with pytest.raises(SpseChangeError, match=r"lpse\.yml: cannot read \(not a regular file\)$"):
+        load_lpse(tmp_path)

@@ -125,13 +125,22 @@ def test_only_a_record_in_consultation_is_built(project: Project, store: RecordS
 
 
 def test_cli_prints_the_path_last_and_refuses_in_one_line(project: Project, record: Record,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPSE_CHANGE_USER", raising=False)
     assert main(["--project", str(project.root), "consult", "build", record.id, "--as", "budi"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert Path(out[-1]).name == f"{record.id}-konsultasi-v1.zip"
     assert main(["--project", str(project.root), "consult", "build", record.id, "--as", "nobody"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown operator 'nobody'" in err
+    assert main(["--project", str(project.root), "consult", "build", record.id]) == 2
+    assert capsys.readouterr().err.startswith("spse-change: consult build: say who acts with --as NAME")
+    (project.root / "operators.yml").rename(project.root / "operators.bak")
+    assert main(["--project", str(project.root), "consult", "build", record.id, "--as", "budi"]) == 2
+    assert capsys.readouterr().err.startswith(f"spse-change: consult build: {project.root / 'operators.yml'} "
+                                              "not found")
+    (project.root / "operators.bak").rename(project.root / "operators.yml")
     (project.root / "lpse.yml").unlink()
     assert main(["--project", str(project.root), "consult", "build", record.id, "--as", "budi"]) == 2
     assert "lpse.yml: not found" in capsys.readouterr().err
