@@ -84,8 +84,10 @@ def import_baselines(request: ImportRequest) -> ImportResult:
 def _key(request: ImportRequest) -> bytes:
     if request.key_file is not None:
         path = request.key_file
-        if not path.is_file():
+        if not path.exists():
             raise SpseChangeError(f"key file not found: {path}")
+        if not path.is_file():
+            raise SpseChangeError(f"{path}: not a key file (not a regular file)")
         if path.stat().st_mode & 0o077:
             raise SpseChangeError(f"{path}: key file must not be readable by others (chmod 600)")
         return path.read_bytes().strip()
@@ -104,6 +106,8 @@ def read_events(source: Path) -> list[dict[str, Any]]:
         events, expected = _artifact_events(source), None
     elif source.is_file():
         events, expected = _export_events(source)
+    elif source.exists():  # a fifo would block the read forever
+        raise SpseChangeError(f"{source}: neither a file nor a folder")
     else:
         raise SpseChangeError(f"{source}: no such file or folder")
     by_counter: dict[int, dict[str, Any]] = {}
@@ -131,13 +135,12 @@ def read_events(source: Path) -> list[dict[str, Any]]:
 def _check_event(event: Any, source: Path) -> None:
     """An event has ``event`` and ``counter``; ``event_data`` too, except ansible-runner's
     ``verbose`` events (AWX gives them ``{}``), which get ``{}`` here."""
-    if isinstance(event, dict):
-        event.setdefault("event_data", {})
     if not (isinstance(event, dict) and isinstance(event.get("event"), str)
-            and isinstance(event["event_data"], dict)
+            and isinstance(event.get("event_data", {}), dict)
             and isinstance(event.get("counter"), int) and event["counter"] > 0):
         raise SpseChangeError(f"{source}: not a job event (an object with 'event', 'counter' "
                               f"and 'event_data'): {json.dumps(event)[:80]}")
+    event.setdefault("event_data", {})
 
 
 def _artifact_events(folder: Path) -> list[Any]:
