@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help=f"from hosts: most bytes of each log read (e.g. 50M, 1G; default "
                             f"{DEFAULT_MAX_BYTES >> 20}M); past it the report says the log was cut")
     add_ansible_options(daily)
-    daily.add_argument("--out", type=Path, metavar="DIR",
+    daily.add_argument("--out", type=out_dir, metavar="DIR",
                        help="write here instead of change_records/reports/daily/DATE/")
     add_json_option(daily)
     daily.set_defaults(func=run_daily)
@@ -76,10 +76,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     monthly.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to recap")
     monthly.add_argument("--tickets", required=True, type=Path, metavar="FILE",
                          help="the helpdesk's ticket export (CSV or XLSX)")
-    monthly.add_argument("--out", type=Path, metavar="DIR",
+    monthly.add_argument("--out", type=out_dir, metavar="DIR",
                          help="write here instead of change_records/reports/monthly/MONTH/")
     add_json_option(monthly)
     monthly.set_defaults(func=run_monthly)
+
+
+def out_dir(text: str) -> Path:
+    """--out: a folder, or one to create; an existing file is refused before any log is read."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a folder")
+    return path
 
 
 def run_daily(args: argparse.Namespace) -> int:

@@ -59,8 +59,10 @@ class DailyRequest:
             if not re.fullmatch(r"\d{4}-\d\d-\d\d", self.date):
                 raise SpseChangeError(f"--date {self.date!r}: expected YYYY-MM-DD")
         for path in (*self.pg_logs, *self.app_logs, *self.apache_logs):
-            if not path.is_file():
+            if not path.exists():
                 raise SpseChangeError(f"{path}: no such log file")
+            if not path.is_file():  # a folder; a fifo would block the read forever
+                raise SpseChangeError(f"{path}: not a log file (not a regular file)")
         if self.slow_ms <= 0:
             raise SpseChangeError("--slow-ms must be positive")
 

@@ -67,12 +67,25 @@ def test_date_filters_and_json(tmp_path: Path, logs: Path, capsys: pytest.Captur
     (["--max-bytes", "0"], "--max-bytes '0': expected a positive size"),
     (["--date", "2026-02-30", "-l", "db1"], "--date '2026-02-30': expected YYYY-MM-DD"),
     (["--app-log", "/nonexistent.log"], "/nonexistent.log: no such log file"),
+    (["--app-log", "/"], "/: not a log file (not a regular file)"),
     (["--app-log", "/dev/null", "--date", "2026-13-01"], "--date '2026-13-01': expected YYYY-MM-DD"),
 ])
 def test_bad_requests(tmp_path: Path, args: list[str], message: str,
                       capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--project", str(tmp_path), "report", "daily", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("report", [["daily", "--app-log", "/dev/null"],
+                                    ["monthly", "--month", "2026-10", "--tickets", "/dev/null"]])
+def test_out_that_is_a_file_is_refused_before_anything_is_read(tmp_path: Path, report: list[str],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "laporan.zip"
+    out.write_bytes(b"")  # the message named write_atomic's temporary file under it
+    with pytest.raises(SystemExit) as exited:
+        main(["--project", str(tmp_path), "report", *report, "--out", str(out)])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: argument --out: {out} is not a folder\n")
 
 
 def test_shipped_rules_load_and_a_bad_rule_is_refused(tmp_path: Path) -> None:
