@@ -39,12 +39,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     cap.set_defaults(func=run_capture)
 
     imp = verbs.add_parser("import", help="store baselines from a capture run's job events "
-                                          "(ansible-runner artifact folder or AWX export)")
+                                          "(ansible-runner artifact folder or AWX export)",
+                           description="Store each host's baseline from the events of a capture run "
+                                       "(AWX job or ansible-runner), checked against the key the run "
+                                       "signed with (docs/awx.md). Exit 0: stored (or already stored); "
+                                       "1: some host failed in that run (named); 2: the export is "
+                                       "edited, cut or not a capture run (nothing stored).")
     imp.add_argument("source", metavar="SOURCE", type=Path,
                      help="artifacts/<ident>/ folder, or a JSON file of AWX job events "
                           "(/api/v2/jobs/N/job_events/ pages)")
     imp.add_argument("--label", default="", help="a note stored with the baselines")
-    imp.add_argument("--key-file", type=Path,
+    imp.add_argument("--key-file", type=Path, metavar="FILE",
                      help="the key the run signed with (default: the project's .spse-change/hmac.key)")
     add_json_option(imp)
     imp.set_defaults(func=run_import)

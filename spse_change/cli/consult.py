@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "check", help="verify a consultation package against its SHA256SUMS",
         description="Exit 0: every file matches; 1: a file differs, is missing or is not listed (each "
                     "named); 2: not a readable consultation package.")
-    check.add_argument("zip", metavar="ZIP", type=Path)
+    check.add_argument("zip", metavar="ZIP", type=Path, help="a package from consult build "
+                       "(ID-konsultasi-vN.zip), e.g. as ITO LKPP received it")
     add_json_option(check)
     check.set_defaults(func=run_check)
 
@@ -46,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "record ends, no letter. Letters (HTML and PDF) are attached to the record; their "
                     "paths are printed.")
     outcome.add_argument("id", metavar="ID", help="a record in consultation")
-    outcome.add_argument("--outcome", required=True, choices=OUTCOMES)
+    outcome.add_argument("--outcome", required=True, choices=OUTCOMES,
+                         help="ITO LKPP's answer: LKPP's technical help, a vendor, the LPSE itself, or "
+                              "not to be done")
     outcome.add_argument("--note", required=True, help="what ITO LKPP answered")
     outcome.add_argument("--nomor", metavar="TEXT", help="the letter's number (default: lpse.yml's pattern)")
     add_as_option(outcome)

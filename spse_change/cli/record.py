@@ -72,7 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     attach = verbs.add_parser("attach", help="copy evidence (a report, a letter) into a record")
     attach.add_argument("id", metavar="ID")
-    attach.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    attach.add_argument("files", metavar="FILE", nargs="+", type=Path,
+                        help="evidence to copy into the record (a report, a letter, a scan)")
     attach.add_argument("--note", default="", help="what the files are")
     add_as_option(attach)
     add_json_option(attach)
