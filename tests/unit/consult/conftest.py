@@ -13,15 +13,9 @@ from spse_change.project import Project
 from spse_change.records import Record, RecordStore
 from spse_change.records.observed import ObservedChange, observed_record
 from spse_change.store.baselines import BaselineStore, new_baseline
+from tests.unit.records.conftest import OPERATORS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "diff" / "fixtures"
-OPERATORS = """\
-operators:
-  budi: {name: Budi Santoso, nip: "198001012005011001", contact: budi@contoh.go.id,
-         roles: [pemohon, pengelola]}
-  sari: {name: Sari Dewi, nip: "197505052000032002", roles: [kepala]}
-  ani: {name: Ani Lestari, roles: [pengelola]}
-"""
 LPSE = """\
 lpse:
   name: LPSE Kota Contoh
