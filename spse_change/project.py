@@ -8,16 +8,31 @@ Playbooks and roles always come from this package's own checkout.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from spse_change.errors import SpseChangeError
 from spse_change.store.files import locked, write_atomic, writing
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
 KEY_FILE_ENV = "SPSE_CHANGE_HMAC_KEY_FILE"
+
+
+def role_code(relative: str, name: str) -> ModuleType:
+    """A Python file under roles/ (it runs on the hosts), loaded so that the control machine uses the
+    very same code: ``role_code("roles/spse_baseline/module_utils/spse_signature.py", "sig")``.
+    A file missing from the checkout is a broken install, so a plain ImportError."""
+    path = CODE_ROOT / relative
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,16 @@ cannot name unambiguously.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
 
-from spse_change.errors import SpseChangeError
-from spse_change.project import CODE_ROOT
+from spse_change.project import CODE_ROOT, role_code
 from spse_change.records.fields import check_evaluation, plain
 from spse_change.yamlfile import Reader, load_yaml
 
@@ -56,7 +53,7 @@ REPEATABLE_APACHE = frozenset(name.lower() for name in (
     "ServerAlias", "LogFormat", "CustomLog", "Define", "Use",
 ))
 
-SECRETS_MODULE = CODE_ROOT / "roles/spse_baseline/module_utils/spse_secrets.py"
+SECRETS_MODULE = "roles/spse_baseline/module_utils/spse_secrets.py"
 BASELINE_DEFAULTS = CODE_ROOT / "roles/spse_baseline/defaults/main.yml"
 
 
@@ -201,17 +198,8 @@ def _apache_value(text: str, reader: Reader, where: str) -> str:
 @cache
 def _scrubber() -> Any:
     """Capture's own SecretScrubber with the shipped patterns (a dummy key: only compared)."""
-    module = _secrets_module()
+    module = role_code(SECRETS_MODULE, "spse_secrets")
     defaults = yaml.safe_load(BASELINE_DEFAULTS.read_text(encoding="utf-8"))
     patterns = (defaults["spse_baseline_secret_patterns"]
                 + defaults["spse_baseline_extra_secret_patterns"])
     return module.SecretScrubber(b"\0" * 32, patterns)
-
-
-def _secrets_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("spse_secrets", SECRETS_MODULE)
-    if spec is None or spec.loader is None:
-        raise SpseChangeError(f"cannot load {SECRETS_MODULE}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

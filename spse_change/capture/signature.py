@@ -10,29 +10,17 @@ whole export is refused.
 from __future__ import annotations
 
 import hmac
-import importlib.util
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 
 from spse_change.errors import SpseChangeError
-from spse_change.project import CODE_ROOT, Project
+from spse_change.project import Project, role_code
 
 SIGNATURE_KEY = "spse_baseline_signature"
 
 
-def _load_scheme() -> ModuleType:
-    path = CODE_ROOT / "roles" / "spse_baseline" / "module_utils" / "spse_signature.py"
-    spec = importlib.util.spec_from_file_location("spse_change._result_signature", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCHEME = _load_scheme()
+SCHEME = role_code("roles/spse_baseline/module_utils/spse_signature.py", "spse_change._result_signature")
 
 
 @dataclass(frozen=True)
