@@ -107,7 +107,20 @@ def schedule(evaluation: Mapping[str, Any]) -> str:
         return ""
     start, end = parse_window(evaluation["window"])
     until = f"{end:%H:%M}" if end.date() == start.date() else f"{tanggal(end)} {end:%H:%M}"
-    return f"{tanggal(start)} pukul {start:%H:%M} s.d. {until} (UTC{start:%z})"
+    return f"{tanggal(start)} pukul {start:%H:%M} s.d. {until} {zone_name(start)}"
+
+
+_ZONES = {7 * 3600: "WIB", 8 * 3600: "WITA", 9 * 3600: "WIT"}
+
+
+def zone_name(moment: datetime) -> str:
+    """Indonesia's own name of the moment's offset (WIB, WITA, WIT), else `UTC+05:30` as ISO writes it."""
+    offset = moment.utcoffset()
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    if seconds in _ZONES:
+        return _ZONES[seconds]
+    sign, seconds = ("+" if seconds >= 0 else "-"), abs(seconds)
+    return f"UTC{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def host_facts(host: str, baseline: Mapping[str, Any] | None) -> dict[str, str]:

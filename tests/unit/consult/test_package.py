@@ -63,7 +63,7 @@ def test_form_says_what_ito_needs(project: Project, record: Record, tmp_path: Pa
                          "budi@contoh.go.id", "Sari Dewi", "Kepala LPSE Kota Contoh", "db1",
                          "Server Basis Data SPSE", "Disk 16 GB untuk arsip", "HW005",
                          "tata letak penyimpanan berubah",
-                         "lepas disk, kembalikan mount", "5 Desember 2026 pukul 22:00",
+                         "lepas disk, kembalikan mount", "5 Desember 2026 pukul 22:00 s.d. 23:00 WIB",
                          "ruang disk hampir habis",
                          "layanan basis data berhenti sejenak",
                          "UU No. 11 Tahun 2008", "Tinggi"):
