@@ -12,8 +12,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from spse_change.consult.lpse import Lpse
 from spse_change.consult.render import tanggal
@@ -99,13 +100,14 @@ def change_text(item: Mapping[str, Any]) -> str:
     return f"{KINDS.get(kind, kind)}: {shown(item.get('old'))} \u2192 {shown(item.get('new'))}"
 
 
-def schedule(evaluation: Mapping[str, Any]) -> str:
-    """The proposed schedule: the evaluation's own words, else its maintenance window, readable."""
+def schedule(evaluation: Mapping[str, Any], zone: tzinfo) -> str:
+    """The proposed schedule: the evaluation's own words, else its maintenance window, readable. A
+    window without offset is in the LPSE's zone, whichever machine builds the document."""
     if evaluation.get("schedule"):
         return str(evaluation["schedule"])
     if not evaluation.get("window"):
         return ""
-    start, end = parse_window(evaluation["window"])
+    start, end = parse_window(evaluation["window"], zone=zone)
     until = f"{end:%H:%M}" if end.date() == start.date() else f"{tanggal(end)} {end:%H:%M}"
     return f"{tanggal(start)} pukul {start:%H:%M} s.d. {until} {zone_name(start)}"
 
@@ -182,6 +184,6 @@ def form_context(record: Record, lpse: Lpse, operators: Operators, legal_basis: 
         "report_folder": report_folder,
         "legal_basis": list(legal_basis),
         "risk": evaluation.get("risk") or "",
-        "schedule": schedule(evaluation),
+        "schedule": schedule(evaluation, ZoneInfo(lpse.timezone)),
         "estimated_cost": evaluation.get("estimated_cost") or "",
     }

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -172,15 +172,15 @@ def evaluation_with_defaults(given: Mapping[str, Any]) -> tuple[dict[str, Any], 
     return values, [f"evaluation.{name}" for name in defaulted]
 
 
-def parse_window(text: str, reader: Reader | None = None,
-                 where: str = "window") -> tuple[datetime, datetime]:
-    """`2026-12-01T22:00/2026-12-01T23:00` (ISO 8601; no offset = this machine's time zone)."""
+def parse_window(text: str, reader: Reader | None = None, where: str = "window",
+                 zone: tzinfo | None = None) -> tuple[datetime, datetime]:
+    """`2026-12-01T22:00/2026-12-01T23:00` (ISO 8601; no offset = `zone`, else this machine's)."""
     reader = reader or Reader("maintenance window")
     start_text, sep, end_text = text.partition("/")
     try:
         if not sep:
             raise ValueError
-        start, end = (_aware(datetime.fromisoformat(part.strip())) for part in (start_text, end_text))
+        start, end = (_aware(datetime.fromisoformat(part.strip()), zone) for part in (start_text, end_text))
     except ValueError:
         reader.fail(where, f"{text!r} is not START/END (e.g. 2026-12-01T22:00/2026-12-01T23:00)")
     if end <= start:
@@ -188,8 +188,10 @@ def parse_window(text: str, reader: Reader | None = None,
     return start, end
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.astimezone()
+def _aware(moment: datetime, zone: tzinfo | None = None) -> datetime:
+    if moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
 
 
 def _iso_date(value: Any, reader: Reader, where: str) -> None:
