@@ -47,7 +47,7 @@ def observed_record(project: Project, change: ObservedChange) -> NewRecord:
     """The new record of what changed from OLD to NEW (one host), or one line saying why not."""
     request, evaluation = read_record_details(change.details) if change.details else ({}, {})
     store = BaselineStore(project.records_dir)
-    old, new = (_stored(store, ref) for ref in (change.old, change.new))
+    old, new = (store.load_stored(ref, "record new --diff") for ref in (change.old, change.new))
     if old["host"] != new["host"]:
         raise SpseChangeError(f"record new --diff: {change.old} is of host {old['host']} and "
                               f"{change.new} of {new['host']}: a record's diff is of one host")
@@ -65,14 +65,3 @@ def observed_record(project: Project, change: ObservedChange) -> NewRecord:
         items=items_of(host, report),
         observed_baselines={host: {"before": old["id"], "after": new["id"]}},
         attachments={DIFF_ATTACHMENT: dump_json(report.to_json()).encode()})
-
-
-def _stored(store: BaselineStore, ref: str) -> dict:
-    """A baseline of the store (a file from elsewhere cannot become a host's approved baseline)."""
-    baseline = store.load(ref)
-    try:
-        store.resolve(baseline["id"])
-    except SpseChangeError:
-        raise SpseChangeError(f"record new --diff: {ref} is not a stored baseline "
-                              "(spse-change baseline list)") from None
-    return baseline

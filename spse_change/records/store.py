@@ -431,7 +431,7 @@ class RecordStore:
         store = BaselineStore(self.project.records_dir)
         chosen: dict[str, str] = {}
         for ref in refs:
-            baseline = store.load(ref)
+            baseline = store.load_stored(ref, "record close --baseline")
             host = baseline["host"]
             if host not in record.hosts:
                 raise SpseChangeError(f"--baseline {ref}: host {host} is not in {record.id} "

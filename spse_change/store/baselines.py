@@ -259,6 +259,17 @@ class BaselineStore:
         """The baseline a reference names, checked and (schema 1) migrated."""
         return self._read(self.resolve(ref))
 
+    def load_stored(self, ref: str, command: str) -> dict[str, Any]:
+        """`load`, for a baseline that will become a host's approved one: it must be in this store
+        (a file from elsewhere given by path cannot be approved; `command` names who asked)."""
+        baseline = self.load(ref)
+        try:
+            self.resolve(baseline["id"])
+        except SpseChangeError:
+            raise SpseChangeError(f"{command}: {ref} is not a stored baseline (spse-change baseline "
+                                  "list; import it first: spse-change baseline import)") from None
+        return baseline
+
     def _read(self, path: Path) -> dict[str, Any]:
         baseline = checked_baseline(read_json(path), str(path))
         stored = self.root.resolve() in path.resolve().parents

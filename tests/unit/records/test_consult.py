@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -87,6 +88,12 @@ def test_close_after_the_work_approves_the_given_baseline(store: RecordStore, pr
         store.close(record_id, "sari", baselines=["app1@latest"])
     with pytest.raises(SpseChangeError, match=r"^--baseline db1@-1: host db1 is given twice$"):
         store.close(record_id, "sari", baselines=["db1@latest", "db1@-1"])
+    # a valid db1 baseline never stored: the record was closed, then its approval failed
+    outside = project.root / "outside.json"
+    outside.write_text(json.dumps(new_baseline("db1", load_baseline("db1"), now=T0)))
+    with pytest.raises(SpseChangeError, match=rf"^record close --baseline: {outside} is not a stored"):
+        store.close(record_id, "sari", baselines=[str(outside)])
+    assert store.get(record_id).state == "internal"
     record = store.close(record_id, "sari", "selesai", baselines=["db1@latest"],
                          now=T0 + timedelta(hours=80))
     assert record.state == "closed"
