@@ -159,6 +159,17 @@ def performance_report(attached: Sequence[Mapping[str, Any]]) -> str | None:
                  if PERFORMANCE.search(a["name"]) or PERFORMANCE.search(a.get("note") or "")), None)
 
 
+DEFAULT_MARK = " (nilai bawaan, belum dinilai)"
+
+
+def marked_defaults(record: Record) -> dict[str, Any]:
+    """The evaluation as the documents show it: a value nobody gave (the record's `defaulted`, e.g.
+    urgency `Tidak Mendesak`) says it is a default, so ITO never reads it as the LPSE's judgement."""
+    defaulted = {name.removeprefix("evaluation.") for name in record.defaulted}
+    return {name: f"{value}{DEFAULT_MARK}" if name in defaulted and isinstance(value, str) and value
+            else value for name, value in record.evaluation.items()}
+
+
 def form_context(record: Record, lpse: Lpse, operators: Operators, legal_basis: Sequence[str],
                  baselines: Mapping[str, Mapping[str, Any] | None], nomor: str | None,
                  local_entered: datetime, report_folder: str) -> dict[str, Any]:
@@ -173,7 +184,7 @@ def form_context(record: Record, lpse: Lpse, operators: Operators, legal_basis: 
         "requester": Person.of(requester(record, operators)),
         "request": record.request,
         "kepala": Person.of(head_of_lpse(operators)),
-        "evaluation": evaluation,
+        "evaluation": marked_defaults(record),
         "major": [{**i, "alasan": reason(i), "perubahan": change_text(i)}
                   for i in record.items if i.get("class") == "major"],
         "changes": [{**i, "before": shown(i.get("old")), "after": shown(i.get("new")), "alasan": reason(i)}

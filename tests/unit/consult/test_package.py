@@ -73,6 +73,16 @@ def test_form_says_what_ito_needs(project: Project, record: Record, tmp_path: Pa
     assert "Halaman 1 dari 2" in text
 
 
+def test_a_value_nobody_gave_says_it_is_a_default(project: Project, record: Record) -> None:
+    """Fields the --from file leaves out (here type and category) are defaults, not the LPSE's judgement."""
+    html = members(build_package(BuildRequest(project, record.id, "budi")).path)[
+        "formulir-konsultasi.html"].decode()
+    assert "(urgensi Mendesak, dampak Sedang)" in html  # given in perubahan.yml
+    assert ("<td>Infrastruktur (nilai bawaan, belum dinilai) / "
+            "Normal (nilai bawaan, belum dinilai)</td>") in html  # type and category nobody gave
+    assert "Sedang (nilai bawaan" not in html and "Mendesak (nilai bawaan" not in html
+
+
 def test_nomor_given_wins(project: Project, record: Record) -> None:
     files = members(build_package(BuildRequest(project, record.id, "budi", nomor="099/LPSE/2026")).path)
     assert "099/LPSE/2026" in files["formulir-konsultasi.html"].decode()
