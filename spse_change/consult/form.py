@@ -159,6 +159,12 @@ def performance_report(attached: Sequence[Mapping[str, Any]]) -> str | None:
                  if PERFORMANCE.search(a["name"]) or PERFORMANCE.search(a.get("note") or "")), None)
 
 
+def check_nomor(nomor: str | None) -> None:
+    """`--nomor`, when given, is a number: a blank one printed an empty 'Nomor' on the document."""
+    if nomor is not None and not nomor.strip():
+        raise SpseChangeError("--nomor must not be empty (leave it out for lpse.yml's letter_number)")
+
+
 DEFAULT_MARK = " (nilai bawaan, belum dinilai)"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from spse_change.consult.form import Person, entered_consultation, form_context
+from spse_change.consult.form import Person, check_nomor, entered_consultation, form_context
 from spse_change.consult.lpse import load_lpse
 from spse_change.consult.package import REPORTS, host_baselines, newest
 from spse_change.consult.render import Documents
@@ -44,6 +44,9 @@ class OutcomeRequest:
     actor: str | None
     nomor: str | None = None  # the letter's number; else lpse.yml's pattern, else none
     now: datetime | None = None
+
+    def __post_init__(self) -> None:
+        check_nomor(self.nomor)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from spse_change.consult.form import entered_consultation, form_context, reports
+from spse_change.consult.form import check_nomor, entered_consultation, form_context, reports
 from spse_change.consult.lpse import Lpse, load_lpse
 from spse_change.consult.render import Documents
 from spse_change.diff import diff_baselines, load_policy
@@ -54,6 +54,9 @@ class BuildRequest:
     record_id: str
     actor: str | None
     nomor: str | None = None  # the letter number; else lpse.yml's pattern, else none
+
+    def __post_init__(self) -> None:
+        check_nomor(self.nomor)
 
 
 @dataclass(frozen=True, slots=True)

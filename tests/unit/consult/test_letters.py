@@ -60,6 +60,8 @@ def test_rejected_ends_the_record_without_a_letter(project: Project, record: Rec
 def test_refused_before_anything_is_written(project: Project, record: Record, store: RecordStore) -> None:
     with pytest.raises(SpseChangeError, match="sari may not consult"):
         outcome(project, record, "lkpp", actor="sari")
+    with pytest.raises(SpseChangeError, match=r"^--nomor must not be empty"):
+        OutcomeRequest(project, record.id, "lkpp", "x", "ani", nomor="  ")
     outcome(project, record, "internal")
     events = len(store.get(record.id).events)
     with pytest.raises(SpseChangeError, match=f"{record.id} is internal: only a record in consultation"):

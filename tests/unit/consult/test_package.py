@@ -86,6 +86,8 @@ def test_a_value_nobody_gave_says_it_is_a_default(project: Project, record: Reco
 def test_nomor_given_wins(project: Project, record: Record) -> None:
     files = members(build_package(BuildRequest(project, record.id, "budi", nomor="099/LPSE/2026")).path)
     assert "099/LPSE/2026" in files["formulir-konsultasi.html"].decode()
+    with pytest.raises(SpseChangeError, match=r"^--nomor must not be empty"):  # printed an empty Nomor
+        BuildRequest(project, record.id, "budi", nomor=" ")
 
 
 def test_rebuild_is_identical_but_for_its_number(project: Project, record: Record) -> None:
