@@ -21,7 +21,7 @@ from spse_change.diff import diff_baselines, load_policy
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
 from spse_change.records.fields import NewRecord, items_of, read_record_details
-from spse_change.store.baselines import BaselineStore
+from spse_change.store.baselines import BaselineStore, id_order
 from spse_change.store.files import dump_json
 
 DIFF_ATTACHMENT = "diff.json"
@@ -51,6 +51,9 @@ def observed_record(project: Project, change: ObservedChange) -> NewRecord:
     if old["host"] != new["host"]:
         raise SpseChangeError(f"record new --diff: {change.old} is of host {old['host']} and "
                               f"{change.new} of {new['host']}: a record's diff is of one host")
+    if id_order(new["id"])[:2] < id_order(old["id"])[:2]:  # the change would be recorded backwards
+        raise SpseChangeError(f"record new --diff: {change.new} ({new['id']}) was captured before "
+                              f"{change.old} ({old['id']}): give the older baseline first")
     report = diff_baselines(old, new, load_policy(project.root))
     if report.not_compared:
         raise SpseChangeError(f"record new --diff: not compared: {', '.join(report.not_compared)}; "

@@ -110,6 +110,8 @@ def test_a_rejected_minor_approves_nothing(project: Project, store: RecordStore)
                               r"a record's diff is of one host$"),
     ("db1@-1", "db1@-1", r"^record new --diff: no changes from db1-.* to db1-.*: nothing to record$"),
     ("db1@-1", "outside.json", r"^record new --diff: outside.json is not a stored baseline"),
+    ("db1@latest", "db1@-1", r"^record new --diff: db1@-1 \(db1-.*\) was captured before db1@latest "
+                             r"\(db1-.*\): give the older baseline first$"),
 ])
 def test_refusals(project: Project, old: str, new: str, message: str,
                   monkeypatch: pytest.MonkeyPatch) -> None:
