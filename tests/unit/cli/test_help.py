@@ -29,3 +29,13 @@ def test_every_argument_says_what_it_is() -> None:
             for action in parser._actions
             if not action.help and action.dest != "id" and not isinstance(action, argparse._SubParsersAction)]
     assert bare == []
+
+
+def test_every_command_has_json() -> None:
+    """Scripts and cron read every command's result, not its prose."""
+    leaves = [(name, {o for a in parser._actions for o in a.option_strings})
+              for name, parser in commands(build_parser())
+              if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)]
+    assert len(leaves) > 20
+    assert [name for name, options in leaves if "--json" not in options] == []
+    assert [name for name, options in leaves if "-i" in options and not {"-l", "-v", "-K"} <= options] == []
