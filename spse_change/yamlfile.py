@@ -42,6 +42,9 @@ def parse_yaml(text: str, source: str) -> Any:
         raise SpseChangeError(f"{source}: nested too deeply") from None
 
 
+TOP = "top level"  # `where` of a whole document
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     """Typed reads from parsed YAML; each error is one line naming the source and the field."""
@@ -53,14 +56,17 @@ class Reader:
 
     def mapping(self, value: Any, where: str, known: frozenset[str] | None = None) -> Mapping[str, Any]:
         if value is None:
+            if where == TOP:
+                raise SpseChangeError(f"{self.source}: empty")
             self.fail(where, "missing")
         if not isinstance(value, Mapping):
             self.fail(where, "must be a mapping")
         for key in value:
+            field = key if where == TOP else f"{where}.{key}"  # 'title', not 'top level.title'
             if not isinstance(key, str):
-                self.fail(f"{where}.{key}", "field names must be strings")
+                self.fail(str(field), "field names must be strings")
             if known is not None and key not in known:
-                self.fail(f"{where}.{key}", f"unknown field (known: {', '.join(sorted(known))})")
+                self.fail(field, f"unknown field (known: {', '.join(sorted(known))})")
         return value
 
     def text(self, value: Any, where: str, choices: tuple[str, ...] | None = None,

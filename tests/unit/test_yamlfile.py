@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from spse_change.errors import SpseChangeError
-from spse_change.yamlfile import load_yaml
+from spse_change.yamlfile import TOP, Reader, load_yaml
 
 
 @pytest.mark.parametrize("make", [os.mkfifo, os.mkdir], ids=["fifo", "folder"])
@@ -22,3 +22,17 @@ def test_what_is_not_a_regular_file_is_one_line(tmp_path: Path, make) -> None:
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(SpseChangeError, match=r"nope\.yml: cannot read \(No such file or directory\)$"):
         load_yaml(tmp_path / "nope.yml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", r"^lpse\.yml: empty$"),
+    ("titel: x\n", r"^lpse\.yml: titel: unknown field \(known: lpse\)$"),  # not 'top level.titel'
+    ("lpse: {nama: x}\n", r"^lpse\.yml: lpse\.nama: unknown field"),
+])
+def test_a_document_mistake_names_the_field_as_written(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "lpse.yml"
+    path.write_text(text)
+    reader = Reader(path.name)
+    with pytest.raises(SpseChangeError, match=message):
+        top = reader.mapping(load_yaml(path), TOP, frozenset({"lpse"}))
+        reader.mapping(top["lpse"], "lpse", frozenset({"name"}))

@@ -59,7 +59,7 @@ def test_all_targets_and_yaml_booleans():
 
 
 @pytest.mark.parametrize(("settings", "top", "expected"), [
-    ({"postgresql": {"work_mem": "1MB"}}, {"colour": 1}, "c.yml: top level.colour: unknown field"),
+    ({"postgresql": {"work_mem": "1MB"}}, {"colour": 1}, "c.yml: colour: unknown field"),
     ({"sysctl": {"vm.swappiness": 10}}, {}, "c.yml: settings.sysctl: unknown field"),
     ({}, {}, "c.yml: settings: sets nothing"),
     ({"postgresql": {}}, {}, "c.yml: settings.postgresql: is empty"),

@@ -173,7 +173,7 @@ def test_cli_new_from_diff_with_evaluation_and_close(project: Project, tmp_path:
     (["--diff", "db1@-1", "db1@latest", "--title", "t", "--reason", "r", "--from", "bad.yml"],
      "bad.yml: evaluation.impact: "),
     (["--diff", "db1@-1", "db1@latest", "--title", "t", "--reason", "r", "--from", "title.yml"],
-     "title.yml: top level.title: unknown field (known: evaluation, request)"),
+     "title.yml: title: unknown field (known: evaluation, request)"),
 ])
 def test_cli_refusals_are_one_line(project: Project, argv: list[str], message: str,
                                    capsys: pytest.CaptureFixture[str],

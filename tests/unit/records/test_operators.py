@@ -49,7 +49,7 @@ def test_no_operators_file_when_a_step_needs_identity(tmp_path: Path) -> None:
     ("operators:\n  budi: {name: B, roles: [admin]}\n",
      r"operators.yml: operators.budi.roles: must be one of pemohon, pengelola, kepala \(got 'admin'\)$"),
     ("operators:\n  budi: {roles: [kepala]}\n", r"operators.yml: operators.budi.name: missing"),
-    ("staff: {}\n", r"operators.yml: top level.staff: unknown field"),
+    ("staff: {}\n", r"operators.yml: staff: unknown field"),
     ("operators: [budi\n", r"operators.yml: not valid YAML at line 2"),
     ("operators:\n  ../x: {name: B, roles: [kepala]}\n", r"operators.yml: operators.../x: an operator id"),
 ])

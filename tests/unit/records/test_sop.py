@@ -36,7 +36,7 @@ def test_project_sop_overrides_entries(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("deadline: 3\n", r"sop.yml: top level.deadline: unknown field"),
+    ("deadline: 3\n", r"sop.yml: deadline: unknown field"),
     ("record_activities:\n  approval: {hours: 4, minutes: 3}\n",
      r"sop.yml: record_activities.approval.minutes: unknown field"),
     ("record_activities:\n  approval: {hours: -1}\n",
