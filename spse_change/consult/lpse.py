@@ -75,10 +75,12 @@ def parse_lpse(document: object, source: str) -> Lpse:
 def _check_pattern(pattern: str, reader: Reader) -> None:
     known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
     try:
-        fields = [(name, spec or conv) for _text, name, spec, conv in string.Formatter().parse(pattern)
-                  if name is not None]
+        fields = [(name, (f"!{conv}" if conv else "") + (f":{spec}" if spec else ""))
+                  for _text, name, spec, conv in string.Formatter().parse(pattern) if name is not None]
     except ValueError as exc:
         reader.fail("lpse.letter_number", f"not a pattern ({exc}); write {{{{ and }}}} for braces")
     for name, extra in fields:
-        if name not in PLACEHOLDERS or extra:
+        if name not in PLACEHOLDERS:
             reader.fail("lpse.letter_number", f"unknown placeholder {{{name}}} (known: {known})")
+        if extra:  # {year:>10} named {year} as unknown while listing it as known
+            reader.fail("lpse.letter_number", f"{{{name}{extra}}}: write {{{name}}} alone (no '!' or ':')")

@@ -31,6 +31,8 @@ def test_no_pattern_no_number(tmp_path: Path) -> None:
     (lambda t: t + "  fax: 1\n", "lpse.fax: unknown field"),
     (lambda t: t.replace("{month}", "{bulan}"), "lpse.letter_number: unknown placeholder {bulan}"),
     (lambda t: t.replace("{month}", "{month"), "lpse.letter_number: not a pattern"),
+    (lambda t: t.replace("{year}", "{year:>6}"), "{year:>6}: write {year} alone (no '!' or ':')"),
+    (lambda t: t.replace("{record}", "{record!r}"), "lpse.letter_number: {record!r}: write {record} alone"),
     (lambda t: t + "  timezone: Asia/Nowhere\n", "lpse.timezone: unknown time zone"),
 ])
 def test_a_gap_is_one_line_naming_file_and_field(tmp_path: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]
