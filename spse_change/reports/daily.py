@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date as Date
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +51,7 @@ class DailyRequest:
     def __post_init__(self) -> None:
         if not (self.pg_logs or self.app_logs or self.apache_logs):
             raise SpseChangeError("report daily: give at least one of --pg-log, --app-log, --apache-log")
-        if self.date is not None:
-            try:
-                Date.fromisoformat(self.date)
-            except ValueError:
-                raise SpseChangeError(f"--date {self.date!r}: expected YYYY-MM-DD") from None
-            if not re.fullmatch(r"\d{4}-\d\d-\d\d", self.date):
-                raise SpseChangeError(f"--date {self.date!r}: expected YYYY-MM-DD")
+        check_date(self.date)
         for path in (*self.pg_logs, *self.app_logs, *self.apache_logs):
             if not path.exists():
                 raise SpseChangeError(f"{path}: no such log file")
@@ -65,6 +59,21 @@ class DailyRequest:
                 raise SpseChangeError(f"{path}: not a log file (not a regular file)")
         if self.slow_ms <= 0:
             raise SpseChangeError("--slow-ms must be positive")
+
+
+def check_date(day: str | None) -> None:
+    """`--date`: YYYY-MM-DD exactly (Python also reads 20261127 and 2026-W48-5, which the hosts'
+    module does not), and not a day still to come anywhere (a typo's empty report looks quiet)."""
+    if day is None:
+        return
+    try:
+        parsed = Date.fromisoformat(day)
+    except ValueError:
+        parsed = None
+    if parsed is None or not re.fullmatch(r"\d{4}-\d\d-\d\d", day):
+        raise SpseChangeError(f"--date {day!r}: expected YYYY-MM-DD")
+    if parsed > Date.today() + timedelta(days=1):
+        raise SpseChangeError(f"--date {day}: that day has not come yet")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from spse_change.reports.daily import (
     DailyResult,
     assemble,
     build_host,
+    check_date,
     unread_section,
     write_report,
 )
@@ -68,11 +69,7 @@ class FetchRequest:
     become_password: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.date is not None:
-            try:
-                Date.fromisoformat(self.date)
-            except ValueError:
-                raise SpseChangeError(f"--date {self.date!r}: expected YYYY-MM-DD") from None
+        check_date(self.date)
         if self.max_bytes <= 0:
             raise SpseChangeError("--max-bytes must be positive")
         if self.slow_ms <= 0:

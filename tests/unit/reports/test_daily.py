@@ -69,6 +69,11 @@ def test_date_filters_and_json(tmp_path: Path, logs: Path, capsys: pytest.Captur
     (["--app-log", "/nonexistent.log"], "/nonexistent.log: no such log file"),
     (["--app-log", "/"], "/: not a log file (not a regular file)"),
     (["--app-log", "/dev/null", "--date", "2026-13-01"], "--date '2026-13-01': expected YYYY-MM-DD"),
+    # from hosts, 20261127 reached every host and made a report of hosts that all failed
+    (["-l", "db1", "--date", "20261127"], "--date '20261127': expected YYYY-MM-DD"),
+    (["-l", "db1", "--date", "2026-W48-5"], "--date '2026-W48-5': expected YYYY-MM-DD"),
+    (["-l", "db1", "--date", "2062-11-27"], "--date 2062-11-27: that day has not come yet"),
+    (["--app-log", "/dev/null", "--date", "2062-11-27"], "--date 2062-11-27: that day has not come yet"),
 ])
 def test_bad_requests(tmp_path: Path, args: list[str], message: str,
                       capsys: pytest.CaptureFixture[str]) -> None:
