@@ -204,6 +204,8 @@ class MonthlyRequest:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.month):
             raise SpseChangeError(f"--month {self.month!r}: expected YYYY-MM")
+        if self.month > date.today().isoformat()[:7]:  # a typo's empty recap would look like a quiet month
+            raise SpseChangeError(f"--month {self.month}: that month has not come yet")
 
 
 def build_monthly(request: MonthlyRequest) -> dict[str, Any]:

@@ -100,6 +100,10 @@ def test_a_ticket_file_that_does_not_parse(tmp_path: Path, edit, message: str,
 def test_bad_month_and_damaged_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--project", str(tmp_path), "report", "monthly", "--month", "2026-13",
                  "--tickets", str(EXAMPLE)]) == 2
+    assert main(["--project", str(tmp_path), "report", "monthly", "--month", "2062-10",
+                 "--tickets", str(EXAMPLE)]) == 2
+    assert "--month 2062-10: that month has not come yet" in capsys.readouterr().err
+    assert not (tmp_path / "change_records").exists()
     (tmp_path / "t.xlsx").write_bytes(b"PK\x03\x04 not really")
     assert main(["--project", str(tmp_path), "report", "monthly", "--month", "2026-10",
                  "--tickets", str(tmp_path / "t.xlsx")]) == 2
