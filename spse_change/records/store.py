@@ -451,6 +451,8 @@ class RecordStore:
         """Copy each file into the record's attachments, one `attach` event each."""
         contents = {}
         for path in files:
+            if path.exists() and not path.is_file():  # a fifo would block the read forever
+                raise SpseChangeError(f"{path}: cannot read (not a regular file)")
             try:
                 contents[path.name] = path.read_bytes()
             except OSError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -203,6 +204,9 @@ def test_attach_copies_files_into_the_history(store: RecordStore, tmp_path: Path
     assert (folder / "surat-2.pdf").read_bytes() == b"%PDF-1.4 surat"
     with pytest.raises(SpseChangeError, match=r"bad attachment name '\.\./x'"):
         store.attach_bytes(record.id, "budi", {"../x": b""})
+    os.mkfifo(tmp_path / "laporan.html")  # reading it waited for a writer forever
+    with pytest.raises(SpseChangeError, match=r"laporan\.html: cannot read \(not a regular file\)$"):
+        store.attach(record.id, "budi", [tmp_path / "laporan.html"])
 
 
 def test_rolling_back_a_verified_record_approves_the_restored_state(store: RecordStore,
