@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import yaml
 
 from spse_change.errors import SpseChangeError
+from spse_change.store.files import not_a_file
 
 
 def load_yaml(path: Path) -> Any:
@@ -21,8 +22,7 @@ def load_yaml(path: Path) -> Any:
 
     Only a regular file is opened: a fifo given by mistake would block the command forever.
     """
-    if path.exists() and not path.is_file():
-        raise SpseChangeError(f"{path}: cannot read (not a regular file)")
+    not_a_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

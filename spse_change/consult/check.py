@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from spse_change.consult.package import SUMS
 from spse_change.errors import SpseChangeError
+from spse_change.store.files import not_a_file
 
 MAX_SUMS = 1 << 20  # a package lists a handful of files
 _LINE = re.compile(r"(?P<sha>[0-9a-f]{64}) [ *](?P<name>.+)")
@@ -40,8 +41,7 @@ class CheckResult:
 
 
 def check_package(path: Path) -> CheckResult:
-    if path.exists() and not path.is_file():  # a fifo would block the read forever
-        raise SpseChangeError(f"{path}: cannot read (not a regular file)")
+    not_a_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             members = {i.filename: i for i in archive.infolist() if not i.is_dir()}

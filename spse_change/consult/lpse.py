@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from spse_change.errors import SpseChangeError
+from spse_change.store.files import not_a_file
 from spse_change.yamlfile import Reader, load_yaml
 
 LPSE_FILE = "lpse.yml"
@@ -46,8 +47,7 @@ class Lpse:
 
 def load_lpse(project_root: Path) -> Lpse:
     path = project_root / LPSE_FILE
-    if path.exists() and not path.is_file():
-        raise SpseChangeError(f"{path}: cannot read (not a regular file)")
+    not_a_file(path)
     if not path.is_file():
         raise SpseChangeError(f"{path}: not found; the consultation documents carry the LPSE's "
                               f"identity ({', '.join(REQUIRED)}; format: docs/consult.md)")

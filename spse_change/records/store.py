@@ -49,7 +49,7 @@ from spse_change.records.record import Record, stamp
 from spse_change.records.sop import Sop, load_sop
 from spse_change.records.states import CLOSE_WITH_BASELINE, CONSULT_OUTCOMES, OBSERVED, allowed
 from spse_change.store.baselines import BaselineStore, id_order
-from spse_change.store.files import locked, private_dir, write_atomic, writing
+from spse_change.store.files import locked, not_a_file, private_dir, write_atomic, writing
 from spse_change.yamlfile import Reader
 
 ID_RE = re.compile(r"CR-(?P<year>\d{4})-(?P<number>\d{4,})-(?P<tag>[0-9a-f]{4})")
@@ -451,8 +451,7 @@ class RecordStore:
         """Copy each file into the record's attachments, one `attach` event each."""
         contents = {}
         for path in files:
-            if path.exists() and not path.is_file():  # a fifo would block the read forever
-                raise SpseChangeError(f"{path}: cannot read (not a regular file)")
+            not_a_file(path)
             try:
                 contents[path.name] = path.read_bytes()
             except OSError as exc:

@@ -25,7 +25,7 @@ import yaml
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
 from spse_change.reports.render import render
-from spse_change.store.files import dump_json, locked, write_atomic, writing
+from spse_change.store.files import dump_json, locked, not_a_file, write_atomic, writing
 
 SCHEMA = "spse-change/report-monthly/1"
 TITLE = "Rekap Penanganan Permasalahan"
@@ -146,6 +146,7 @@ def _xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
 
 
 def read_tickets(path: Path, rules: dict[str, Any]) -> list[Ticket]:
+    not_a_file(path)
     if not path.is_file():
         raise SpseChangeError(f"{path}: no such ticket file")
     header, rows = _rows(path)

@@ -22,6 +22,13 @@ from spse_change.errors import SpseChangeError
 MAX_DEPTH = 100  # deeper than any record of ours; a deeper file is damaged or hostile
 
 
+def not_a_file(path: Path) -> None:
+    """Refuse a path that exists but is no regular file, before opening it: a folder's error is
+    clearer said so, and a fifo (a mistaken argument) would block the read forever."""
+    if path.exists() and not path.is_file():
+        raise SpseChangeError(f"{path}: cannot read (not a regular file)")
+
+
 def dump_json(obj: Any) -> str:
     """The one JSON form of our files: sorted keys, stable, readable, UTF-8."""
     return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +104,10 @@ def test_bad_month_and_damaged_xlsx(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["--project", str(tmp_path), "report", "monthly", "--month", "2062-10",
                  "--tickets", str(EXAMPLE)]) == 2
     assert "--month 2062-10: that month has not come yet" in capsys.readouterr().err
+    os.mkfifo(tmp_path / "tiket.csv")  # was 'no such ticket file'
+    assert main(["--project", str(tmp_path), "report", "monthly", "--month", "2026-10",
+                 "--tickets", str(tmp_path / "tiket.csv")]) == 2
+    assert f"{tmp_path / 'tiket.csv'}: cannot read (not a regular file)" in capsys.readouterr().err
     assert not (tmp_path / "change_records").exists()
     (tmp_path / "t.xlsx").write_bytes(b"PK\x03\x04 not really")
     assert main(["--project", str(tmp_path), "report", "monthly", "--month", "2026-10",
