@@ -25,6 +25,10 @@ def add_ansible_options(parser: argparse.ArgumentParser) -> None:
                         help="ask for the sudo password (when sudo needs one)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more output (-vv shows Ansible's own output)")
+    parser.add_argument("--via", metavar="NODE",
+                        help="run the playbook on this execution node (an SSH host or alias with "
+                             "ansible-runner; it reaches the servers, this machine need not; "
+                             "needs -i; see docs/nodes.md)")
 
 
 def become_password(args: argparse.Namespace) -> str | None:
