@@ -173,6 +173,8 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
             outcome = run_on_node(request.via, _job(request, config), Path(config.artifact_dir),
                                   on_event, stopped)
             status, rc, lost = outcome.status, _artifact_rc(config), outcome.lost
+            if lost and not outcome.started:  # the node, SSH or the worker failed first
+                raise SpseChangeError(f"{lost}; check the node: spse-change node check {request.via}")
         else:
             runner = Runner(config, event_handler=on_event, cancel_callback=stopped)
             runner.run()
@@ -185,8 +187,6 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
     if received[0] is not None:
         return PlaybookResult(rc, status, hosts, received[0], unfinished())
     if lost is not None:
-        if not hosts:  # no host started: the node, SSH or the worker failed first
-            raise SpseChangeError(lost)
         for host in unfinished():
             hosts.setdefault(host, HostResult(host)).lose(lost)
         return PlaybookResult(rc=1, status="failed", hosts=hosts)

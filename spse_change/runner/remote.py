@@ -83,6 +83,7 @@ class Outcome:
 
     status: str = "unstarted"
     explanation: str = ""
+    started: bool = False  # the worker said it started ansible-playbook
     lost: str | None = None  # the stream ended before the worker finished: the reason
 
 
@@ -116,8 +117,14 @@ def pack(job: Job, jobdir: str) -> bytes:
             playbook=str(project / "playbooks" / job.playbook.name), limit=job.limit,
             envvars=envvars, cmdline=shlex.join(cmdline) or None,
             verbosity=job.verbosity or None, passwords=job.passwords, quiet=True,
-            suppress_env_files=True, ignore_logging=True)
+            suppress_env_files=True, ignore_logging=True, cancel_callback=_never)
         return out.getvalue()
+
+
+def _never() -> bool:
+    """A cancel callback given only so that ansible-runner installs no SIGINT/SIGTERM handlers
+    of its own over run_playbook's."""
+    return False
 
 
 class _Buffer(io.BytesIO):
@@ -175,6 +182,7 @@ def run_on_node(node: str, job: Job, artifact_dir: Path, on_event: Callable[[dic
 
     def on_status(data: dict[str, Any], runner_config: Any = None) -> None:
         outcome.status = data.get("status", outcome.status)
+        outcome.started = outcome.started or outcome.status in ("starting", "running")
         outcome.explanation = data.get("job_explanation", "") or outcome.explanation
 
     try:
