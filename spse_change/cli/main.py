@@ -25,7 +25,7 @@ from spse_change.errors import RC, SpseChangeError
 COMMANDS = {
     "baseline": "baseline", "diff": "diff", "policy": "diff", "drift": "drift",
     "record": "record", "plan": "change", "apply": "change", "rollback": "change",
-    "verify": "verify", "report": "report", "monitor": "monitor",
+    "verify": "verify", "report": "report", "monitor": "monitor", "node": "node",
 }
 
 

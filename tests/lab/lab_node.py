@@ -71,11 +71,10 @@ def make_node(lab, name: str) -> None:
     lab.exec(name, ["rm", "-rf", "/var/tmp/wheels", "/var/tmp/ssh"])
 
 
-def ssh_config(lab, name: str, path: Path) -> Path:
-    """An ssh_config for the control machine naming the node `name` (also its alias)."""
-    host = lab.hosts[name]
-    path.write_text(f"""Host {name}
-    HostName {host.ip}
+def ssh_config(lab, names: list[str], path: Path) -> Path:
+    """An ssh_config for the control machine naming lab hosts by their names (node aliases)."""
+    path.write_text("".join(f"""Host {name}
+    HostName {lab.hosts[name].ip}
     User ansible
     IdentityFile {lab.key}
     IdentitiesOnly yes
@@ -84,7 +83,7 @@ def ssh_config(lab, name: str, path: Path) -> Path:
     ControlMaster auto
     ControlPath {lab.dir}/cp/node-%C
     ControlPersist 60s
-""", encoding="utf-8")
+""" for name in names), encoding="utf-8")
     return path
 
 

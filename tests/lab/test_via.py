@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def node(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[
     """The lab's first aio host as the node, and the environment that names it for ssh."""
     name = next(n for n, h in lab.hosts.items() if h.role == "aio")
     make_node(lab, name)
-    config = ssh_config(lab, name, tmp_path_factory.mktemp("ssh") / "config")
+    config = ssh_config(lab, sorted(lab.hosts), tmp_path_factory.mktemp("ssh") / "config")
     return name, {**os.environ, "ANSIBLE_NOCOLOR": "1", "PGPASSWORD": ENV_SECRET,
                   "SPSE_CHANGE_SSH_CONFIG": str(config)}
 
@@ -140,3 +141,30 @@ def test_sigterm_stops_the_worker_on_the_node_and_names_the_hosts_left(
     assert (out["interrupted"], out["unfinished"]) == ("SIGTERM", [slow])
     assert lab.exec(name, ["pgrep", "-f", "ansible-runner worker"], check=False).returncode == 1
     assert job_dirs(lab, name) == []
+
+
+def test_node_check_says_a_node_is_usable_and_reaches_every_host(
+        lab: Any, node: tuple, tmp_path: Path) -> None:
+    name, env = node
+    rc, out, err = finish(cli(tmp_path, env, "node", "check", name, "-i", str(lab.inventory), "--json"))
+    assert rc == 0, err
+    assert out["usable"] and out["problems"] == [] and out["install"] == []
+    assert out["ansible_core"] == version("ansible-core")
+    assert out["ansible_runner"] == version("ansible-runner")
+    assert out["python"].startswith("3.")
+    assert out["hosts"] == {host: "ok" for host in sorted(lab.hosts)}  # Python 2.7 legacy host too
+
+
+def test_node_check_names_what_a_host_without_ansible_runner_lacks(
+        lab: Any, node: tuple, tmp_path: Path) -> None:
+    _name, env = node
+    plain = next(n for n, h in lab.hosts.items() if h.role == "app")
+    rc, out, err = finish(cli(tmp_path, env, "node", "check", plain, "--json"))
+    assert rc == 1, err
+    assert not out["usable"]
+    assert any("ansible-runner not found" in problem for problem in out["problems"])
+    assert f"'ansible-core=={version('ansible-core')}'" in " ".join(out["install"])
+    text = subprocess.run([*CLI, "--project", str(tmp_path), "node", "check", plain],
+                          capture_output=True, text=True, env=env)
+    assert text.returncode == 1
+    assert "NOT usable" in text.stdout and "pip install" in text.stdout
