@@ -168,3 +168,7 @@ def test_node_check_names_what_a_host_without_ansible_runner_lacks(
                           capture_output=True, text=True, env=env)
     assert text.returncode == 1
     assert "NOT usable" in text.stdout and "pip install" in text.stdout
+    rc, out, err = capture(tmp_path, lab, env, "--via", plain)
+    assert rc == 2 and out == {}
+    assert err.strip().splitlines()[-1].startswith(f"spse-change: execution node {plain}: ")
+    assert f"spse-change node check {plain}" in err
