@@ -3,7 +3,9 @@
 inventory → runner → role (one module run per host, secrets hashed there)
 → envelope → store. Each host is stored or reported on its own: a host that
 fails, has a name the store refuses, or returns a result that does not parse
-does not stop the others.
+does not stop the others. Every result's signature is checked first
+(spse_change/capture/signature.py): one that does not verify is that host's
+failure and is not stored.
 
 A run stopped by SIGINT/SIGTERM stores the hosts that had finished (their
 baselines are whole) and names the others as unfinished; nothing is stored
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spse_change.capture.signature import SIGNATURE_KEY, project_key, verify
 from spse_change.errors import SpseChangeError
 from spse_change.project import KEY_FILE_ENV, Project
 from spse_change.runner.playbook import HostResult, PlaybookRequest, ProgressHandler, run_playbook
@@ -61,6 +64,7 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
     project = request.project
     store = BaselineStore(project.records_dir)
     result = CaptureResult()
+    key = project_key(project)
     write_errors: list[SpseChangeError] = []
 
     def keep_finished(outcome: HostResult) -> None:
@@ -69,7 +73,7 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
         Called from ansible-runner's event loop, so an error is kept for after the run."""
         if outcome.finished and not write_errors and not result.settled(outcome.host):
             try:
-                _keep(store, result, outcome, request.label)
+                _keep(store, result, outcome, request.label, key)
             except SpseChangeError as exc:
                 write_errors.append(exc)
 
@@ -98,17 +102,18 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
     result.unfinished = [host for host in run.unfinished if host not in result.stored]
     for host, outcome in sorted(run.hosts.items()):
         if host not in result.unfinished and not result.settled(host):
-            _keep(store, result, outcome, request.label)
+            _keep(store, result, outcome, request.label, key)
     result.stored = dict(sorted(result.stored.items()))  # by host, whatever order they ended in
     result.failed = dict(sorted(result.failed.items()))
     result.incomplete = dict(sorted(result.incomplete.items()))
     return result
 
 
-def _keep(store: BaselineStore, result: CaptureResult, outcome: HostResult, label: str) -> None:
+def _keep(store: BaselineStore, result: CaptureResult, outcome: HostResult, label: str,
+          key: bytes) -> None:
     """Store one host's baseline, or note in ``result`` why it has none."""
     try:
-        baseline = host_baseline(outcome.host, outcome, label)
+        baseline = host_baseline(outcome.host, outcome, label, key)
     except SpseChangeError as exc:
         result.failed[outcome.host] = exc.message
         return
@@ -120,12 +125,19 @@ def _keep(store: BaselineStore, result: CaptureResult, outcome: HostResult, labe
 SHAPE = {"data": dict, "incomplete": dict, "measurements": dict, "discovery": dict, "groups": list}
 
 
-def host_baseline(host: str, outcome: HostResult, label: str) -> dict[str, Any]:
-    """One host's baseline envelope, or an error saying why this host has none."""
+def host_baseline(host: str, outcome: HostResult, label: str, key: bytes) -> dict[str, Any]:
+    """One host's baseline envelope, or an error saying why this host has none.
+
+    Its id and ``captured_at`` come from the signed time and nonce, so the same result stored
+    from a capture or from an import of that run's events is the same file."""
     _checked_host(host)
-    payload = outcome.results.get(CAPTURE_TASK, {}).get("spse_baseline_json")
+    res = outcome.results.get(CAPTURE_TASK, {})
+    payload = res.get("spse_baseline_json")
     if outcome.outcome in ("failed", "unreachable") or payload is None:
         raise SpseChangeError(outcome.message or f"{outcome.outcome}, no baseline returned")
+    if not isinstance(payload, str):
+        raise SpseChangeError("the capture module's spse_baseline_json is not a string")
+    signed = verify(key, host, payload, res.get(SIGNATURE_KEY))
     try:
         captured = json.loads(payload)
     except (TypeError, ValueError) as exc:
@@ -135,4 +147,4 @@ def host_baseline(host: str, outcome: HostResult, label: str) -> dict[str, Any]:
     for key, kind in SHAPE.items():
         if not isinstance(captured.get(key, kind()), kind):
             raise SpseChangeError(f"the capture module's '{key}' is not a {kind.__name__}")
-    return new_baseline(host, captured, label)
+    return new_baseline(host, captured, label, signed.signed_at, signed.nonce.encode())

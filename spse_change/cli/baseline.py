@@ -1,4 +1,4 @@
-"""`spse-change baseline capture|list|show`."""
+"""`spse-change baseline capture|import|list|show|approve`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import argparse
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from spse_change.capture.baseline import CaptureRequest, capture
+from spse_change.capture.importer import ImportRequest, import_baselines
 from spse_change.cli.common import (
     add_ansible_options,
     add_as_option,
@@ -27,7 +29,7 @@ from spse_change.store.baselines import BaselineStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("baseline", help="capture, list and show baselines")
+    parser = sub.add_parser("baseline", help="capture, import, list, show and approve baselines")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     cap = verbs.add_parser("capture", help="capture a baseline of every SPSE server")
@@ -35,6 +37,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     cap.add_argument("--label", default="", help="a note stored with the baselines")
     add_json_option(cap)
     cap.set_defaults(func=run_capture)
+
+    imp = verbs.add_parser("import", help="store baselines from a capture run's job events "
+                                          "(ansible-runner artifact folder or AWX export)")
+    imp.add_argument("source", metavar="SOURCE", type=Path,
+                     help="artifacts/<ident>/ folder, or a JSON file of AWX job events "
+                          "(/api/v2/jobs/N/job_events/ pages)")
+    imp.add_argument("--label", default="", help="a note stored with the baselines")
+    imp.add_argument("--key-file", type=Path,
+                     help="the key the run signed with (default: the project's .spse-change/hmac.key)")
+    add_json_option(imp)
+    imp.set_defaults(func=run_import)
 
     lst = verbs.add_parser("list", help="list stored baselines")
     lst.add_argument("--host", help="only this host")
@@ -76,6 +89,23 @@ def run_capture(args: argparse.Namespace) -> int:
         print(f"{len(result.stored)} stored, {len(result.failed)} failed")
     if result.interrupted:
         return interrupted(result.interrupted, result.unfinished)
+    return RC.CHANGES if result.failed else RC.OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    result = import_baselines(ImportRequest(project=project(args), source=args.source,
+                                            label=args.label, key_file=args.key_file))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        for host, path in result.stored.items():
+            print(f"{host}: stored {display_path(path)}")
+        for host, path in result.present.items():
+            print(f"{host}: already stored {display_path(path)}")
+        for host, reason in result.failed.items():
+            print(f"{host}: FAILED in that run: {reason}")
+        print(f"{len(result.stored)} stored, {len(result.present)} already stored, "
+              f"{len(result.failed)} failed")
     return RC.CHANGES if result.failed else RC.OK
 
 

@@ -25,7 +25,8 @@ from spse_change.errors import RC, SpseChangeError
 COMMANDS = {
     "baseline": "baseline", "diff": "diff", "policy": "diff", "drift": "drift",
     "record": "record", "plan": "change", "apply": "change", "rollback": "change",
-    "verify": "verify", "report": "report", "monitor": "monitor", "node": "node",
+    "verify": "verify", "report": "report", "monitor": "monitor", "consult": "consult",
+    "node": "node",
 }
 
 

@@ -8,22 +8,33 @@ from pathlib import Path
 from typing import Any
 
 from spse_change.cli.common import add_as_option, add_json_option, print_json, project
-from spse_change.errors import RC
+from spse_change.cli.diff import REF_HELP
+from spse_change.errors import RC, SpseChangeError
 from spse_change.records import STEP_ROLES, NewRecord, Record, RecordStore, acting_name, read_new_record
+from spse_change.records.observed import ObservedChange, observed_record
 from spse_change.records.operators import ROLES, STEP_TEXT
 from spse_change.records.states import STATES, STEPS
+
+STATE_WIDTH = max(map(len, STATES))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("record", help="change records: create, decide, attach, audit")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    new = verbs.add_parser("new", help="create a change record (state submitted)")
-    source = new.add_mutually_exclusive_group(required=True)
-    source.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
-                        help="YAML with title, hosts, request and evaluation fields (docs/records.md)")
-    source.add_argument("--title", help="the change, in one line")
+    new = verbs.add_parser(
+        "new", help="create a change record (state submitted, or consultation when major)",
+        description="Either --from FILE or --title TEXT [--host H] for a change to make, or --diff OLD "
+                    "NEW --title TEXT --reason TEXT [--from FILE] for a change already made (observed "
+                    "between two stored baselines of one host).")
+    new.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
+                     help="YAML with title, hosts, request and evaluation fields; with --diff only "
+                          "request and evaluation (docs/records.md)")
+    new.add_argument("--title", help="the change, in one line")
     new.add_argument("--host", action="append", default=[], help="a host the change touches (repeatable)")
+    new.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"),
+                     help=f"the change already made between two baselines ({REF_HELP})")
+    new.add_argument("--reason", help="with --diff: why the change was made")
     add_as_option(new)
     add_json_option(new)
     new.set_defaults(func=run_new)
@@ -42,13 +53,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     for verb, text in (("approve", "approve a submitted record (head of the LPSE)"),
                        ("reject", "reject a submitted record (head of the LPSE)"),
-                       ("close", "close a verified, rolled-back or failed record (head of the LPSE)")):
+                       ("close", "close a record (head of the LPSE): verified, rolled back, failed, "
+                                 "or its consultation's work done (with --baseline)")):
         step = verbs.add_parser(verb, help=text)
         step.add_argument("id", metavar="ID")
         step.add_argument("--reason", required=verb != "close", default="", help="why")
         if verb == "approve":
             step.add_argument("--window", metavar="START/END",
                               help="maintenance window, e.g. 2026-12-01T22:00/2026-12-01T23:00")
+        if verb == "close":
+            step.add_argument("--baseline", action="append", default=[], metavar="REF",
+                              help="after a consultation (assistance-requested, proposal-submitted, "
+                                   "internal): each host's baseline once the work is done, e.g. "
+                                   "app1@latest; it becomes the host's approved baseline (repeatable)")
         add_as_option(step)
         add_json_option(step)
         step.set_defaults(func=run_step, step=verb)
@@ -76,6 +93,20 @@ def store(args: argparse.Namespace) -> RecordStore:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    if args.diff:
+        if args.host or not args.title or not args.reason:
+            raise SpseChangeError("record new --diff OLD NEW needs --title and --reason "
+                                  "(the host comes from the diff, not --host)")
+        change = ObservedChange(args.diff[0], args.diff[1], args.title, args.reason, args.from_file)
+        record = store(args).create(observed_record(project(args), change), acting_name(args.actor))
+        return _said(args, record, f"{record.id} {record.state} ({record.cls}, {len(record.items)} "
+                                   f"item{'s' if len(record.items) != 1 else ''})")
+    if args.reason:
+        raise SpseChangeError("record new: --reason goes with --diff (a planned change says why in "
+                              "its --from file's request.purpose)")
+    if (args.from_file is None) == (args.title is None):
+        raise SpseChangeError("record new: give --from FILE or --title TEXT (or --diff OLD NEW "
+                              "--title TEXT --reason TEXT)")
     if args.from_file is not None:
         new = read_new_record(args.from_file)
         if args.host:
@@ -93,7 +124,7 @@ def run_step(args: argparse.Namespace) -> int:
     elif args.step == "reject":
         record = records.reject(args.id, actor, args.reason)
     else:
-        record = records.close(args.id, actor, args.reason)
+        record = records.close(args.id, actor, args.reason, args.baseline)
     return _said(args, record, f"{record.id} {record.state} by {actor}")
 
 
@@ -122,13 +153,14 @@ def run_list(args: argparse.Namespace) -> int:
     if not chosen and not damaged:
         print("no records" + (" past their SOP time" if args.overdue else ""))
     for r in chosen:
-        print(f"{r.id}  {r.state:<12} {r.cls:<5} {r.priority:<8} {','.join(r.hosts) or '-':<12} {r.title}")
+        print(f"{r.id}  {r.state:<{STATE_WIDTH}} {r.cls:<5} {r.priority:<8} "
+              f"{','.join(r.hosts) or '-':<12} {r.title}")
         for activity, late in r.overdue(now) if args.overdue else ():
             status = "ongoing" if activity.end is None else "deviation"
             print(f"    {activity.activity}: {_hours(late)} past its {activity.hours:g} h standard "
                   f"({status})")
     for record_id, why in damaged.items():
-        print(f"{record_id}  DAMAGED      {why}")
+        print(f"{record_id}  {'DAMAGED':<{STATE_WIDTH}} {why}")
     return RC.OK
 
 
@@ -157,7 +189,8 @@ def show_lines(record: Record) -> list[str]:
     default = set(record.defaulted)
     lines = [f"record    {record.id}  {record.state}  (next: {', '.join(record.next_steps()) or 'none'})",
              f"title     {record.title}",
-             f"class     {record.cls}   priority {record.priority}   hosts {', '.join(record.hosts) or '-'}",
+             f"class     {record.cls}   priority {record.priority}   hosts {', '.join(record.hosts) or '-'}"
+             + ("   (observed: already made)" if record.observed_change else ""),
              "request"]
     lines += [f"  {k:<15} {v if v not in (None, '') else '-'}" for k, v in record.request.items()]
     lines.append("evaluation")
@@ -168,6 +201,9 @@ def show_lines(record: Record) -> list[str]:
     if record.approval:
         a = record.approval
         lines.append(f"approval  {a['decision']} by {a['approver']} at {a['at']}: {a['reason']}")
+    if record.consultation:
+        c = record.consultation
+        lines.append(f"consultation  {c['outcome']} by {c['by']} at {c['at']}: {c['note']}")
     if record.implementation:
         i = record.implementation
         lines.append(f"implementation  by {i['implementer']} from {i['started']}"
@@ -183,7 +219,8 @@ def show_lines(record: Record) -> list[str]:
     for deviation in record.deviations():
         lines.append(f"DEVIATION {deviation.activity} took longer than its {deviation.hours:g} h standard")
     lines.append("history")
-    lines += [f"  {e['seq']:>3} {e['at']} {e['step']:<9} {e['actor']}" for e in record.events]
+    lines += [f"  {h['seq']:>3} {h['at']} {h['step']:<9} {h['actor']}"
+              + (f"  {h['note']}" if h["note"] else "") for h in record.to_json()["history"]]
     return lines
 
 
@@ -204,7 +241,8 @@ def run_audit(args: argparse.Namespace) -> int:
 
 def run_roles(args: argparse.Namespace) -> int:
     """The role table and the state table, both printed from the rules themselves."""
-    transitions = {s.name: {"from": list(s.sources), "to": s.target, "what": s.description}
+    transitions = {s.name: {"from": list(s.sources), "to": s.target or " | ".join(s.targets) or None,
+                            "what": s.description}
                    for s in STEPS.values()}
     if args.json:
         print_json({"roles": dict(ROLES), "transitions": transitions,

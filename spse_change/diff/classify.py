@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spse_change.diff.compare import Change
-from spse_change.diff.policy import UNMATCHED, UNMATCHED_REASON, Class, Policy
+from spse_change.diff.policy import UNMATCHED, UNMATCHED_ALASAN, UNMATCHED_REASON, Class, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,7 @@ class Classified:
     cls: Class
     rule_id: str
     reason: str
+    alasan: str | None = None  # the reason in Bahasa Indonesia, when the rule gives one
 
 
 def classify(change: Change, policy: Policy, shown: Change | None = None) -> Classified:
@@ -29,5 +30,6 @@ def classify(change: Change, policy: Policy, shown: Change | None = None) -> Cla
     shown = shown or change
     rule = policy.first_match(change)
     if rule is None:
-        return Classified(shown, "major", UNMATCHED, UNMATCHED_REASON)
-    return Classified(shown, rule.cls, rule.id, rule.explain(shown))
+        return Classified(shown, "major", UNMATCHED, UNMATCHED_REASON, UNMATCHED_ALASAN)
+    alasan = rule.explain(shown, rule.alasan) if rule.alasan else None
+    return Classified(shown, rule.cls, rule.id, rule.explain(shown), alasan)

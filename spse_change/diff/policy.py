@@ -2,7 +2,9 @@
 
 A rule is an id, a description, a match (path patterns, optional kinds, one
 named condition, optional `where` globs on the fields of an added or removed
-entry), a class and a reason. The first matching rule wins.
+entry), a class, a reason and its Indonesian wording `alasan` (printed on the
+documents sent to ITO LKPP and the head of the LPSE; required of every shipped
+rule, optional in a project's policy.yml). The first matching rule wins.
 In a path pattern `*` matches any part of one key (a bracketed key is one
 key), `**` any number of keys, and everything else is literal:
 `hardware.mounts.*.size_bytes`, `database*.settings.**`,
@@ -33,6 +35,7 @@ DEFAULT_POLICY = "default_policy.yml"
 PLACEHOLDERS = frozenset({"path", "old", "new"})
 UNMATCHED = "UNMATCHED"
 UNMATCHED_REASON = "no rule matched; unknown changes are consulted"
+UNMATCHED_ALASAN = "tidak ada aturan yang cocok; perubahan yang tidak dikenal dikonsultasikan"
 POLICY_SCHEMA = "spse-change/policy/1"
 
 _KEY = r"[^/.\[\]\s]"  # a character of a key written without brackets
@@ -123,15 +126,18 @@ class Rule:
     cls: Class
     reason: str
     origin: str  # "default" or "policy.yml"
+    alasan: str | None = None  # the reason in Bahasa Indonesia (None: a project rule without one)
 
-    def explain(self, change: Change) -> str:
-        """The reason with `{path}`, `{old}`, `{new}` filled in; secret markers show as `***`."""
-        return self.reason.format(path=masked(change.path), old=display(change.old),
-                                  new=display(change.new))
+    def explain(self, change: Change, text: str | None = None) -> str:
+        """The reason (or `text`, e.g. the alasan) with `{path}`, `{old}`, `{new}` filled in;
+        secret markers show as `***`."""
+        return (text or self.reason).format(path=masked(change.path), old=display(change.old),
+                                            new=display(change.new))
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "description": self.description, "match": self.match.to_json(),
-                "class": self.cls, "reason": self.reason, "origin": self.origin}
+                "class": self.cls, "reason": self.reason, "alasan": self.alasan,
+                "origin": self.origin}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +150,8 @@ class Policy:
     def to_json(self) -> dict[str, Any]:
         """`spse-change policy list --json`: the rules in force, first match wins."""
         return {"schema": POLICY_SCHEMA, "rules": [rule.to_json() for rule in self.rules],
-                "unmatched": {"class": "major", "rule": UNMATCHED, "reason": UNMATCHED_REASON}}
+                "unmatched": {"class": "major", "rule": UNMATCHED, "reason": UNMATCHED_REASON,
+                              "alasan": UNMATCHED_ALASAN}}
 
 
 def load_policy(project_dir: Path | None) -> Policy:
@@ -191,7 +198,7 @@ def parse_policy(text: str, source: str, origin: str) -> list[Rule]:
 
 
 _TOP_FIELDS = frozenset({"rules", "anchors"})  # anchors: YAML anchors that rules share
-_RULE_FIELDS = frozenset({"id", "description", "match", "class", "reason"})
+_RULE_FIELDS = frozenset({"id", "description", "match", "class", "reason", "alasan"})
 _MATCH_FIELDS = frozenset({"path", "kind", "condition", "scheme", "where"})
 _RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -214,7 +221,16 @@ class _Reader(Reader):
             cls=self.text(raw.get("class"), f"{where}.class", CLASSES),  # type: ignore[arg-type]
             reason=self.reason(raw.get("reason"), f"{where}.reason"),
             origin=origin,
+            alasan=self.alasan(raw, f"{where}.alasan", origin),
         )
+
+    def alasan(self, raw: Mapping[str, Any], where: str, origin: str) -> str | None:
+        """The Indonesian reason: checked like `reason`; every shipped rule has one."""
+        if "alasan" in raw:
+            return self.reason(raw["alasan"], where)
+        if origin == "default":
+            self.fail(where, "missing: a shipped rule gives its reason in Bahasa Indonesia too")
+        return None
 
     def match(self, raw: Mapping[str, Any], where: str) -> Match:
         paths = self.texts(raw.get("path"), f"{where}.path")

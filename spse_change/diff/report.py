@@ -100,11 +100,14 @@ def _ref_json(ref: BaselineRef) -> dict[str, str]:
 
 def _item_json(item: Classified) -> dict[str, Any]:
     change = item.change
-    return {
+    shown = {
         "category": change.category, "path": masked(change.path), "kind": change.kind,
         "old": masked(change.old), "new": masked(change.new), "summary": describe(item),
         "class": item.cls, "rule": item.rule_id, "reason": item.reason, "secret": change.secret,
     }
+    if item.alasan is not None:
+        shown["alasan"] = item.alasan
+    return shown
 
 
 def describe(item: Classified) -> str:

@@ -1,10 +1,11 @@
 """Drift: what changed on each host since its approved baseline, and which of it is unrecorded.
 
 A change that no change record covers is *unrecorded drift*, an SOP
-deviation. A record in `applying`, `verified` or `closed` (and a major one
-in `consultation`, for its major items) that started from the host's
-approved baseline covers each of its items: same host, same path, same new
-value (`RecordStore.covering`). Covered changes are listed as recorded,
+deviation. A record in `applying`, `verified` or `closed` (and a major one,
+for its major items, from `consultation` until it is closed:
+`states.COVERING_MAJOR`) that started from the host's approved baseline
+covers each of its items: same host, same path, same new value
+(`RecordStore.covering`). Covered changes are listed as recorded,
 with the record's id, and are not drift.
 
 Silence is never "clean": a category that either side could not read makes

@@ -31,10 +31,12 @@ REQUEST_FIELDS = ("date", "requester", "contact", "unit", "description", "purpos
 EVALUATION_DEFAULTS: Mapping[str, Any] = {
     "type": "Infrastruktur", "category": "Normal", "urgency": "Tidak Mendesak", "impact": "Kecil",
     "resources": [], "test_plan": "", "rollback_plan": "", "window": None,
+    "risk": "", "schedule": "", "estimated_cost": "",
 }
 ITEM_FIELDS = ("host", "category", "path", "kind", "old", "new", "summary", "class", "rule",
-               "reason", "secret")
+               "reason", "alasan", "secret")
 _NEW_FIELDS = frozenset({"title", "hosts", "request", "evaluation"})
+_DETAIL_FIELDS = frozenset({"request", "evaluation"})
 _HOST = re.compile(r"[A-Za-z0-9_.:\-]+")
 
 
@@ -46,7 +48,9 @@ class NewRecord:
     `plan` is the planned change document (JSON-able; sealed in the first
     event, so apply reads what was approved); `attachments` maps file names
     to their bytes (the plan file, the check-mode diff), stored with the
-    record's first events.
+    record's first events. `observed_baselines` maps each host to the
+    `before` and `after` baselines of a change already made (`record new
+    --diff`): such a record is `observed`, nothing is left to apply.
     """
 
     title: str
@@ -57,14 +61,19 @@ class NewRecord:
     baselines: Mapping[str, str] = field(default_factory=dict)
     plan: Mapping[str, Any] | None = None
     attachments: Mapping[str, bytes] = field(default_factory=dict)
+    observed_baselines: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         source = "new record"
         reader = Reader(source)
         reader.text(self.title, "title")
-        for host in (*self.hosts, *self.baselines, *(i.get("host") for i in self.items)):
+        for host in (*self.hosts, *self.baselines, *self.observed_baselines,
+                     *(i.get("host") for i in self.items)):
             if not isinstance(host, str) or not _HOST.fullmatch(host) or host in (".", ".."):
                 reader.fail("hosts", f"bad host name {host!r}")
+        for host, ids in self.observed_baselines.items():
+            if set(ids) != {"before", "after"} or not all(isinstance(i, str) for i in ids.values()):
+                reader.fail(f"observed_baselines.{host}", "must give the before and after baseline ids")
         check_request(self.request, reader)
         check_evaluation(self.evaluation, reader)
         for index, item in enumerate(self.items):
@@ -90,6 +99,17 @@ def read_new_record(path: Path) -> NewRecord:
         title=reader.text(doc.get("title"), "title"),
         hosts=reader.texts(hosts, "hosts") if hosts else (),
         request=plain(doc.get("request", {})), evaluation=plain(doc.get("evaluation", {}))))
+
+
+def read_record_details(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`record new --diff … --from FILE`: request and evaluation fields (the title comes from
+    --title, the hosts from the diff); an unknown field or value names the file and field."""
+    reader = Reader(str(path))
+    doc = reader.mapping(load_yaml(path), "top level", _DETAIL_FIELDS)
+    request, evaluation = plain(doc.get("request", {})), plain(doc.get("evaluation", {}))
+    check_request(request, reader)
+    check_evaluation(evaluation, reader)
+    return request, evaluation
 
 
 def _checked(reader: Reader, build: Any) -> NewRecord:
@@ -139,6 +159,8 @@ def check_item(item: Any, reader: Reader, where: str) -> None:
     for name in ("host", "path", "rule", "reason"):
         reader.text(item.get(name), f"{where}.{name}")
     reader.text(item.get("class"), f"{where}.class", CLASSES)
+    if "alasan" in item:
+        reader.text(item["alasan"], f"{where}.alasan")
 
 
 def evaluation_with_defaults(given: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -179,5 +201,6 @@ def _iso_date(value: Any, reader: Reader, where: str) -> None:
 
 def hosts_of(new: NewRecord) -> list[str]:
     """Every host the record names: given, in its items, or in its baselines."""
-    named: Sequence[str] = (*new.hosts, *(i["host"] for i in new.items), *new.baselines)
+    named: Sequence[str] = (*new.hosts, *(i["host"] for i in new.items), *new.baselines,
+                            *new.observed_baselines)
     return sorted(set(named))

@@ -15,7 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from spse_change.records.fields import parse_window
-from spse_change.records.states import COVERING, COVERING_MAJOR, STEPS, next_steps
+from spse_change.records.states import (
+    CONSULT_OUTCOMES,
+    COVERING,
+    COVERING_MAJOR,
+    OBSERVED,
+    next_steps,
+    state_after,
+)
 
 SCHEMA = "spse-change/record/1"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -69,6 +76,8 @@ class Record:
     activities: tuple[ActivityTime, ...]
     standards: Mapping[str, float]
     plan: Mapping[str, Any] | None  # the planned change document, as sealed at creation
+    origin: str  # planned (a change to make) | observed (already made: `record new --diff`)
+    consultation: Mapping[str, Any] | None  # ITO LKPP's answer: outcome, note, who, when
     events: tuple[Mapping[str, Any], ...] = field(repr=False)
 
     @property
@@ -79,8 +88,13 @@ class Record:
     def approved(self) -> bool:
         return bool(self.approval and self.approval.get("decision") == "approved")
 
+    @property
+    def observed_change(self) -> bool:
+        """A change already made (`record new --diff`): approving or closing it approves its baseline."""
+        return self.origin == OBSERVED
+
     def next_steps(self) -> list[str]:
-        return next_steps(self.state, self.emergency, self.approved)
+        return next_steps(self.state, self.emergency, self.approved, self.observed_change)
 
     def window(self) -> tuple[datetime, datetime] | None:
         """The maintenance window: the approval's, else the evaluation's; None when there is none."""
@@ -114,11 +128,13 @@ class Record:
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA, "id": self.id, "title": self.title, "state": self.state,
-            "next_steps": self.next_steps(), "class": self.cls, "priority": self.priority,
+            "next_steps": self.next_steps(), "class": self.cls, "origin": self.origin,
+            "priority": self.priority,
             "hosts": list(self.hosts), "requester": self.requester,
             "request": dict(self.request), "evaluation": dict(self.evaluation),
             "defaulted": list(self.defaulted),
             "approval": dict(self.approval) if self.approval else None,
+            "consultation": dict(self.consultation) if self.consultation else None,
             "implementation": dict(self.implementation),
             "items": [dict(i) for i in self.items], "observed": [dict(i) for i in self.observed],
             "baselines": {h: dict(b) for h, b in self.baselines.items()}, "plan": self.plan,
@@ -142,6 +158,8 @@ def _note(event: Mapping[str, Any]) -> str:
         return f"attached {data['name']}" + (f": {data['note']}" if data.get("note") else "")
     if event["step"] == "create":
         return data["title"]
+    if event["step"] == "consult":
+        return f"{data['outcome']}: {data['note']}"
     return str(data.get("reason") or data.get("note") or "")
 
 
@@ -160,14 +178,20 @@ class _Fold:
             "items": tuple(data["items"]), "observed": (),
             "baselines": {h: {"planned": b} for h, b in data["baselines"].items()},
             "attachments": [], "standards": data["standards"], "plan": data["plan"],
+            "origin": data.get("origin", "planned"), "consultation": None,
         }
+        for host, ids in data.get("observed_baselines", {}).items():
+            self.fields["baselines"].setdefault(host, {}).update(ids)
         self.state = "consultation" if data["class"] == "major" else "submitted"
         self.activities: list[ActivityTime] = []
-        if self.state == "submitted":
-            self._start("approval", first["at"])
+        self._start("consultation" if self.state == "consultation" else "approval", first["at"])
 
     def _start(self, activity: str, at: str) -> None:
-        self.activities.append(ActivityTime(activity, at, None, self.fields["standards"][activity]))
+        """Start an activity under the standard the record keeps (a record made before that
+        activity had a standard does not time it)."""
+        hours = self.fields["standards"].get(activity)
+        if hours is not None:
+            self.activities.append(ActivityTime(activity, at, None, hours))
 
     def _end(self, activity: str, at: str) -> None:
         for index, act in enumerate(self.activities):
@@ -177,9 +201,8 @@ class _Fold:
     def record(self) -> Record:
         for event in self.events[1:]:
             getattr(self, "_" + event["step"].replace("-", "_"))(event)
-            target = STEPS[event["step"]].target
-            if target and not (event["step"] == "approve" and self.state != "submitted"):
-                self.state = target
+            self.state = state_after(event["step"], self.state, event["data"].get("outcome"),
+                               self.fields["origin"] == OBSERVED)
         self.fields["attachments"] = tuple(self.fields["attachments"])
         return Record(state=self.state, activities=tuple(self.activities), events=tuple(self.events),
                       **self.fields)
@@ -192,6 +215,12 @@ class _Fold:
 
     def _approve(self, event: Mapping[str, Any]) -> None:
         self._decide(event, "approved")
+        self._approved_baselines(event)
+
+    def _approved_baselines(self, event: Mapping[str, Any]) -> None:
+        """The baselines a step made the hosts' approved ones (an observed record's approval, a close)."""
+        for host, baseline_id in event["data"].get("baselines", {}).items():
+            self.fields["baselines"].setdefault(host, {})["closed"] = baseline_id
 
     def _reject(self, event: Mapping[str, Any]) -> None:
         self._decide(event, "rejected")
@@ -236,8 +265,20 @@ class _Fold:
         self._finish(event, "failed")
         self._end("closing", event["at"])
 
+    def _consult(self, event: Mapping[str, Any]) -> None:
+        data = event["data"]
+        self.fields["consultation"] = {"outcome": data["outcome"], "note": data["note"],
+                                       "by": event["actor"], "by_name": event["actor_name"],
+                                       "at": event["at"]}
+        self._end("consultation", event["at"])
+        follow_up = CONSULT_OUTCOMES[data["outcome"]].activity
+        if follow_up is not None:
+            self._start(follow_up, event["at"])
+
     def _close(self, event: Mapping[str, Any]) -> None:
-        self._end("closing", event["at"])
+        for activity in ("closing", *(o.activity for o in CONSULT_OUTCOMES.values() if o.activity)):
+            self._end(activity, event["at"])
+        self._approved_baselines(event)
 
     def _attach(self, event: Mapping[str, Any]) -> None:
         self.fields["attachments"].append({**event["data"], "by": event["actor"], "at": event["at"]})

@@ -25,7 +25,8 @@ DEFAULT_SOP = "default_sop.yml"
 URGENCIES = ("Mendesak", "Tidak Mendesak")
 IMPACTS = ("Kecil", "Sedang", "Besar")
 PRIORITIES = ("Rendah", "Menengah", "Tinggi")
-RECORD_ACTIVITIES = ("approval", "implementation", "closing")
+RECORD_ACTIVITIES = ("approval", "implementation", "closing", "consultation", "assistance", "proposal",
+                     "internal")
 
 _TOP = frozenset({"legal_basis", "activities", "record_activities", "priority"})
 _ACTIVITY = frozenset({"name", "equipment", "hours", "output"})

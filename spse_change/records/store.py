@@ -47,8 +47,8 @@ from spse_change.records.fields import (
 from spse_change.records.operators import Operator, Operators, require_operators
 from spse_change.records.record import Record, stamp
 from spse_change.records.sop import Sop, load_sop
-from spse_change.records.states import allowed
-from spse_change.store.baselines import BaselineStore
+from spse_change.records.states import CLOSE_WITH_BASELINE, CONSULT_OUTCOMES, OBSERVED, allowed
+from spse_change.store.baselines import BaselineStore, id_order
 from spse_change.store.files import locked, private_dir, write_atomic, writing
 from spse_change.yamlfile import Reader
 
@@ -231,6 +231,9 @@ class RecordStore:
             "baselines": dict(new.baselines), "standards": sop.record_hours,
             "plan": plain(new.plan),
         }
+        if new.observed_baselines:
+            data.update(origin=OBSERVED,
+                        observed_baselines={h: dict(b) for h, b in new.observed_baselines.items()})
         with writing(self.root), locked(self.root):
             record_id = self._new_id(now)
             building = self.root / f".new-{record_id}"  # renamed into place whole: never half a record
@@ -272,7 +275,7 @@ class RecordStore:
         folder = self.root / record_id
         with writing(folder), locked(folder):
             record = self.get(record_id)
-            if not allowed(step, record.state, record.emergency, record.approved):
+            if not allowed(step, record.state, record.emergency, record.approved, record.observed_change):
                 steps = ", ".join(record.next_steps()) or "none"
                 raise SpseChangeError(f"{record_id} is {record.state}: cannot {step} "
                                       f"(allowed next: {steps})")
@@ -291,11 +294,55 @@ class RecordStore:
     def approve(self, record_id: str, actor: str | None, reason: str, window: str | None = None,
                 now: datetime | None = None) -> Record:
         """The head of the LPSE approves (never the requester); `window` START/END sets the
-        maintenance window (else the evaluation's stands)."""
+        maintenance window (else the evaluation's stands).
+
+        A record of a change already made (`record new --diff`) is closed by its approval, and
+        each host's observed after-baseline becomes its approved baseline.
+        """
         if window:
             parse_window(window, Reader("--window"), "window")
-        return self._step(record_id, "approve", actor, {"reason": _reason(reason), "window": window},
-                          now, self._not_requester)
+        data: dict[str, Any] = {"reason": _reason(reason), "window": window}
+        record = self.get(record_id)  # its origin never changes: safe to read before the lock
+        if record.observed_change and record.state == "submitted":
+            data["baselines"] = {h: b["after"] for h, b in record.baselines.items() if "after" in b}
+            self._not_behind(record, data["baselines"])
+        record = self._step(record_id, "approve", actor, data, now, self._not_requester)
+        self._approve_baselines(record, data.get("baselines", {}), "approved")
+        return record
+
+    def _not_behind(self, record: Record, chosen: Mapping[str, str]) -> None:
+        """Never approve a baseline older than the host's approved one: that would undo a later
+        approval (another change approved since this record's evidence was captured)."""
+        baselines = BaselineStore(self.project.records_dir)
+        for host, baseline_id in chosen.items():
+            approved = baselines.approved_id(host)
+            if approved is not None and id_order(approved) > id_order(baseline_id):
+                raise SpseChangeError(f"{record.id}: {host}'s approved baseline {approved} is newer than "
+                                      f"{baseline_id}; approving it would undo that approval "
+                                      f"(record the change again from {host}@approved)")
+
+    def _approve_baselines(self, record: Record, chosen: Mapping[str, str], what: str) -> None:
+        """Make each baseline its host's approved one, naming the record in the approval."""
+        baselines = BaselineStore(self.project.records_dir)
+        for baseline_id in chosen.values():
+            baselines.approve(baseline_id, by=record.events[-1]["actor"],
+                              reason=f"{record.id} {what}: {record.title}", record=record.id)
+
+    def consult_outcome(self, record_id: str, actor: str | None, outcome: str, note: str,
+                        now: datetime | None = None) -> Record:
+        """ITO LKPP's answer to a record in `consultation` (SOP activities 5 and 6).
+
+        `lkpp` → `assistance-requested`, `vendor` → `proposal-submitted`,
+        `internal` → `internal`, `rejected` → `rejected`; the note says why.
+        The consultation activity ends and the outcome's follow-up activity
+        starts under its SOP time standard (`states.CONSULT_OUTCOMES`).
+        """
+        if outcome not in CONSULT_OUTCOMES:
+            raise SpseChangeError(f"unknown consultation outcome {outcome!r} "
+                                  f"(known: {', '.join(CONSULT_OUTCOMES)})")
+        if not note or not note.strip():
+            raise SpseChangeError("--note must say what ITO LKPP answered")
+        return self._step(record_id, "consult", actor, {"outcome": outcome, "note": note.strip()}, now)
 
     def reject(self, record_id: str, actor: str | None, reason: str, now: datetime | None = None) -> Record:
         return self._step(record_id, "reject", actor, {"reason": _reason(reason)}, now, self._not_requester)
@@ -337,9 +384,7 @@ class RecordStore:
         data = {"after": dict(after), "before": dict(before or {}),
                 "observed": [dict(i) for i in observed], "note": note}
         record = self._step(record_id, "verify", actor, data, now)
-        for baseline_id in after.values():
-            baselines.approve(baseline_id, by=record.events[-1]["actor"],
-                              reason=f"{record.id} verified: {record.title}", record=record.id)
+        self._approve_baselines(record, after, "verified")
         return record
 
     def mark_rolled_back(self, record_id: str, actor: str | None, reason: str,
@@ -363,8 +408,43 @@ class RecordStore:
         return self._step(record_id, "fail", actor, {"reason": _reason(reason)}, now)
 
     def close(self, record_id: str, actor: str | None, reason: str = "",
-              now: datetime | None = None) -> Record:
-        return self._step(record_id, "close", actor, {"reason": reason}, now)
+              baselines: Sequence[str] = (), now: datetime | None = None) -> Record:
+        """Close a record. One in a consultation outcome (`assistance-requested`,
+        `proposal-submitted`, `internal`) closes once its work is done, with `baselines`
+        (references as `diff` takes them, e.g. `app1@latest`), one per host of the record:
+        each becomes its host's approved baseline."""
+        record = self.get(record_id)
+        chosen = self._closing_baselines(record, baselines)
+        self._not_behind(record, chosen)
+        data: dict[str, Any] = {"reason": reason, **({"baselines": chosen} if chosen else {})}
+        record = self._step(record_id, "close", actor, data, now)
+        self._approve_baselines(record, chosen, "closed")
+        return record
+
+    def _closing_baselines(self, record: Record, refs: Sequence[str]) -> dict[str, str]:
+        """host -> baseline id for `close --baseline`; required exactly where a consultation led."""
+        if record.state not in CLOSE_WITH_BASELINE:
+            if refs:
+                raise SpseChangeError(f"{record.id} is {record.state}: --baseline is for a record "
+                                      f"closed after its consultation ({', '.join(CLOSE_WITH_BASELINE)})")
+            return {}
+        store = BaselineStore(self.project.records_dir)
+        chosen: dict[str, str] = {}
+        for ref in refs:
+            baseline = store.load(ref)
+            host = baseline["host"]
+            if host not in record.hosts:
+                raise SpseChangeError(f"--baseline {ref}: host {host} is not in {record.id} "
+                                      f"(hosts: {', '.join(record.hosts)})")
+            if host in chosen:
+                raise SpseChangeError(f"--baseline {ref}: host {host} is given twice")
+            chosen[host] = baseline["id"]
+        missing = [h for h in record.hosts if h not in chosen]
+        if missing:
+            raise SpseChangeError(f"{record.id} is {record.state}: closing it approves each host's "
+                                  f"baseline after the work; give --baseline "
+                                  f"{' --baseline '.join(f'{h}@latest' for h in missing)}")
+        return chosen
 
     def attach(self, record_id: str, actor: str | None, files: Sequence[Path], note: str = "",
                now: datetime | None = None) -> Record:

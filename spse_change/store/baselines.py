@@ -43,13 +43,14 @@ class BaselineInfo:
     approved: bool = False
 
 
-def new_id(host: str, data: Mapping[str, Any], now: datetime) -> str:
+def new_id(host: str, data: Mapping[str, Any], now: datetime, salt: bytes | None = None) -> str:
     """`db1-20261128T120449.123456Z-3f9a1c`: sortable by time, unique even within one microsecond.
 
     The tag hashes the data with 8 random bytes, so two captures of the
-    same host at the same instant still get different ids.
+    same host at the same instant still get different ids; with `salt` (a
+    signed result's nonce) the id is the same each time that result is stored.
     """
-    salted = json.dumps(data, sort_keys=True).encode() + secrets.token_bytes(8)
+    salted = json.dumps(data, sort_keys=True).encode() + (salt or secrets.token_bytes(8))
     return f"{_checked_host(host)}-{now:%Y%m%dT%H%M%S.%fZ}-{hashlib.sha256(salted).hexdigest()[:6]}"
 
 
@@ -62,8 +63,11 @@ def id_order(baseline_id: str) -> tuple[str, str, str]:
 
 
 def new_baseline(host: str, captured: Mapping[str, Any], label: str = "",
-                 now: datetime | None = None) -> dict[str, Any]:
-    """Wrap one host's captured module JSON in the schema-2 envelope; a bad payload is one line."""
+                 now: datetime | None = None, salt: bytes | None = None) -> dict[str, Any]:
+    """Wrap one host's captured module JSON in the schema-2 envelope; a bad payload is one line.
+
+    `now` and `salt` (a signed result's time and nonce) make the id and time the same whichever
+    way that result arrives (a capture, or an import of its events)."""
     now = now or datetime.now(UTC)
     if not isinstance(captured, Mapping):
         raise SpseChangeError(f"host {host}: the captured result is not a JSON object")
@@ -71,7 +75,7 @@ def new_baseline(host: str, captured: Mapping[str, Any], label: str = "",
         raise SpseChangeError(f"host {host}: the captured result has no 'data' mapping")
     baseline = {
         "schema": SCHEMA,
-        "id": new_id(host, captured["data"], now),
+        "id": new_id(host, captured["data"], now, salt),
         "host": host,
         "captured_at": f"{now:%Y-%m-%dT%H:%M:%SZ}",
         "label": label,

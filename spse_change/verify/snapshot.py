@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from spse_change.capture.baseline import host_baseline
+from spse_change.capture.signature import project_key
 from spse_change.errors import SpseChangeError
 from spse_change.project import KEY_FILE_ENV, Project
 from spse_change.runner.playbook import PlaybookRequest, ProgressHandler, run_playbook
@@ -67,11 +68,12 @@ def take_snapshots(project: Project, inventory: Sequence[Path], limit: str | Non
         what = f"limit '{limit}'" if limit else "the inventory"
         raise SpseChangeError(f"{what} matches no host in groups spse_app or spse_db")
     result = Snapshots(interrupted=run.interrupted, unfinished=list(run.unfinished))
+    key = project_key(project)
     for host, outcome in sorted(run.hosts.items()):
         if host in run.unfinished:
             continue
         try:
-            baseline = host_baseline(host, outcome, "verify")
+            baseline = host_baseline(host, outcome, "verify", key)
             payload = outcome.results.get(VERIFY_TASK, {}).get("spse_verify_json")
             if payload is None:
                 raise SpseChangeError(outcome.message or "no verify facts returned")

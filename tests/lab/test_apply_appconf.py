@@ -64,6 +64,23 @@ def test_application_conf_goes_plan_approve_apply_verified_and_rolls_back(lab: A
     for host in hosts:
         assert (digest(host, CONF), stat(host)) == before[host.name][:2]
         assert https_status(host) == "200"
+    assert_no_conf_secret(project, hosts)
+
+
+def assert_no_conf_secret(project: Path, hosts: list[Any]) -> None:
+    """The plan's preview, the apply and the rollback edited application.conf: none of its secrets
+    may have reached a record, a baseline or ansible-runner's artifacts (events carry diffs)."""
+    secrets = set()
+    for host in hosts:
+        for line in host.exec(["cat", CONF]).stdout.splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("db.pass", "application.secret") and len(value.strip()) >= 8:
+                secrets.add(value.strip().encode())
+    assert secrets
+    for path in project.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert not [s for s in secrets if s in content], path
 
 
 def test_a_key_that_breaks_the_application_is_rolled_back(lab: Any, project: Path) -> None:

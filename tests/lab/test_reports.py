@@ -86,7 +86,8 @@ def test_daily_report_from_lab_logs(lab: labctl.Lab, tmp_path: Path) -> None:
 
     # the most frequent queries and their counts are pgBadger's own for the same logs
     own = json.loads(subprocess.run(
-        ["pgbadger", "-q", "-f", "stderr", "-p", LAB_PREFIX, "--exclude-appname", "spse-change",
+        ["pgbadger", "-q", "--pid-dir", str(tmp_path), "-f", "stderr", "-p", LAB_PREFIX,
+         "--exclude-appname", "spse-change",
          "-b", f"{day} 00:00:00", "-e", f"{day} 23:59:59", "-x", "json", "-o", "-", *map(str, pg_logs)],
         capture_output=True, check=True).stdout)
     counts = sorted(((-i["count"], q) for q, i in own["normalyzed_info"]["postgres"].items() if i["count"]))

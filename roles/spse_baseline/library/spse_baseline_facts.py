@@ -28,6 +28,20 @@ options:
     description: Key of the installation's secret hash. Never logged.
     type: str
     required: true
+  signing_key:
+    description: Key that signs the result, when it is not C(hmac_key) (spse-change's own key
+      file while an inventory's vaulted key hashes the secrets). Never logged.
+    type: str
+  result_host:
+    description: The inventory name of this host (C(inventory_hostname)); the signature binds
+      the result to it.
+    type: str
+    required: true
+  signed_at:
+    description: Capture time, UTC, C(YYYY-MM-DDTHH:MM:SS.ffffffZ), from the controller's clock
+      (the baseline's id and C(captured_at) are made from it).
+    type: str
+    required: true
   secret_patterns:
     description: Globs of key names whose values are secret.
     type: list
@@ -84,6 +98,13 @@ spse_baseline_json:
       found, not compared) and C(groups) (the inventory groups given, sorted).
   returned: always
   type: str
+spse_baseline_signature:
+  description:
+    - HMAC-SHA256 over the exact C(spse_baseline_json) string, C(result_host), C(signed_at) and a
+      random nonce (module_utils/spse_signature.py); keys C(scheme), C(host), C(signed_at),
+      C(nonce), C(hmac).
+  returned: always
+  type: dict
 """
 
 import json
@@ -91,12 +112,16 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.spse_collectors import Context, collect_all
 from ansible.module_utils.spse_secrets import SecretScrubber
+from ansible.module_utils.spse_signature import HOST_RE, TIME_RE, sign
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             hmac_key=dict(type="str", required=True, no_log=True),
+            signing_key=dict(type="str", no_log=True),
+            result_host=dict(type="str", required=True),
+            signed_at=dict(type="str", required=True),
             secret_patterns=dict(type="list", elements="str", default=[]),
             appserv_root=dict(type="path", default="/home/appserv"),
             file_stores=dict(type="list", elements="path", default=[]),
@@ -111,6 +136,8 @@ def main():
     )
     if len(module.params["hmac_key"]) < 32:
         module.fail_json(msg="hmac_key is too short (need at least 32 characters)")
+    if not HOST_RE.match(module.params["result_host"]) or not TIME_RE.match(module.params["signed_at"]):
+        module.fail_json(msg="result_host must be one line, signed_at YYYY-MM-DDTHH:MM:SS.ffffffZ")
     scrubber = SecretScrubber(module.params["hmac_key"].encode("utf-8"), module.params["secret_patterns"])
     ctx = Context(module, scrubber)
     result = collect_all(ctx)
@@ -119,7 +146,10 @@ def main():
     # thousands (no_log scrubbing, result processing), which halves its controller time.
     # Unsorted: the controller sorts when it stores, and Python 2.7 encodes sort_keys in pure
     # Python (measured on a 86 kB result: 11.7 ms against 3.3 ms).
-    module.exit_json(changed=False, spse_baseline_json=json.dumps(result, separators=(",", ":")))
+    payload = json.dumps(result, separators=(",", ":"))
+    signature = sign(module.params["signing_key"] or module.params["hmac_key"],
+                     module.params["result_host"], module.params["signed_at"], payload)
+    module.exit_json(changed=False, spse_baseline_json=payload, spse_baseline_signature=signature)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 CentOS 7's Python is 2.7 (3.6 at best); vermin checks the syntax, this runs the module
 (AnsiballZ-packed, as on a host) against this machine and compares what each interpreter
-returns. The legacy lab host is the full proof; this one runs without the lab.
+returns, and that the controller verifies what each one signed. The legacy lab host is the
+full proof; this one runs without the lab.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from spse_change.capture.signature import verify
+
 ROOT = Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "spse_baseline"
 # Categories that no other process on this machine changes between two runs.
 STABLE = ("os", "config", "spse", "packages")
+KEY = "0123456789abcdef0123456789abcdef"
+SIGNED_AT = "2026-11-28T08:00:00.123456Z"
 
 
 def capture(python: str) -> dict:
@@ -29,11 +34,14 @@ def capture(python: str) -> dict:
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ansible"), "localhost", "-e",
          f"ansible_python_interpreter={python}", "-m", "spse_baseline_facts", "-a",
-         "hmac_key=0123456789abcdef0123456789abcdef capture_database=false "
+         f"hmac_key={KEY} capture_database=false result_host=localhost signed_at={SIGNED_AT} "
          "inventory_groups=spse_app,spse_app,all"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    signed = verify(KEY.encode(), "localhost", result["spse_baseline_json"],
+                    result["spse_baseline_signature"])
+    assert (f"{signed.signed_at:%Y-%m-%dT%H:%M:%S.%fZ}", len(signed.nonce)) == (SIGNED_AT, 32)
     return json.loads(result["spse_baseline_json"])
 
 

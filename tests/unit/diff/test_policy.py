@@ -202,7 +202,7 @@ def test_policy_json_lists_rules_in_order(tmp_path: Path) -> None:
                                "condition": None, "scheme": None, "where": {}},
                      "class": "major",
                      "reason": "database now listens on {new}: ITO must update the firewall",
-                     "origin": "policy.yml"}
+                     "alasan": None, "origin": "policy.yml"}
     squashfs = next(rule for rule in document["rules"] if rule["id"] == "HW017")
     assert squashfs["match"]["where"] == {"fstype": ["squashfs"]}
     assert document["unmatched"]["class"] == "major"

@@ -106,7 +106,7 @@ def test_overdue_lists_ongoing_breaches_and_kept_deviations(project: Project,
     store.create(NewRecord(title="baru"), "budi")
     assert run(project, "list", "--overdue") == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"{late.id}  verified     none  Rendah   -            lama")
+    assert out[0].startswith(f"{late.id}  {'verified':<20} none  Rendah   -            lama")
     assert out[1] == "    approval: 2.0 h past its 24 h standard (deviation)"
     assert len(out) == 2  # closing (28 h of 72) is in time; the fresh record too
     assert run(project, "list", "--overdue", "--json") == 0

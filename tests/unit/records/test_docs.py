@@ -9,6 +9,7 @@ import yaml
 
 from spse_change.project import Project
 from spse_change.records import STEP_ROLES, NewRecord, Operators, RecordStore, read_new_record
+from spse_change.records.fields import read_record_details
 from spse_change.records.sop import load_sop
 
 DOC = (Path(__file__).parents[3] / "docs" / "records.md").read_text(encoding="utf-8")
@@ -31,7 +32,8 @@ def test_operators_example_loads(tmp_path: Path) -> None:
 def test_sop_example_loads(tmp_path: Path) -> None:
     (tmp_path / "sop.yml").write_text(example("sop.yml"))
     sop = load_sop(tmp_path)
-    assert sop.record_hours == {"approval": 8, "implementation": 1, "closing": 72}
+    assert sop.record_hours == {"approval": 8, "implementation": 1, "closing": 72, "consultation": 120,
+                                "assistance": 168, "proposal": 168, "internal": 72}
     assert sop.priority("Tidak Mendesak", "Sedang") == "Rendah"
 
 
@@ -42,6 +44,13 @@ def test_new_record_example_loads_and_records(tmp_path: Path) -> None:
     record = RecordStore(Project(tmp_path)).create(new, "budi")
     assert (record.priority, record.defaulted, record.hosts) == ("Tinggi", (), ("app1",))
     assert record.window() is not None
+
+
+def test_record_details_example_loads(tmp_path: Path) -> None:
+    (tmp_path / "evaluasi.yml").write_text(example("evaluasi.yml"))
+    request, evaluation = read_record_details(tmp_path / "evaluasi.yml")
+    assert request == {"unit": "LPSE Kota Contoh"}
+    assert evaluation["estimated_cost"] == "Rp 12.000.000"
 
 
 def test_record_yml_example_has_the_fields_of_a_record(tmp_path: Path) -> None:

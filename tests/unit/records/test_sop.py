@@ -9,6 +9,9 @@ import pytest
 from spse_change.errors import SpseChangeError
 from spse_change.records.sop import load_sop
 
+# The consultation (SOP activity 5) and each outcome's follow-up (activity 6, or internal).
+FOLLOW_UP = {"consultation": 120, "assistance": 168, "proposal": 168, "internal": 72}
+
 
 def test_defaults_come_from_the_sop() -> None:
     sop = load_sop(None)
@@ -19,7 +22,7 @@ def test_defaults_come_from_the_sop() -> None:
     assert sop.legal_basis[0].startswith("UU No. 11 Tahun 2008")
     assert sop.priority("Mendesak", "Besar") == "Tinggi"
     assert sop.priority("Tidak Mendesak", "Kecil") == "Rendah"
-    assert sop.record_hours == {"approval": 24, "implementation": 2, "closing": 72}
+    assert sop.record_hours == {"approval": 24, "implementation": 2, "closing": 72, **FOLLOW_UP}
 
 
 def test_project_sop_overrides_entries(tmp_path: Path) -> None:
@@ -27,7 +30,7 @@ def test_project_sop_overrides_entries(tmp_path: Path) -> None:
         "record_activities:\n  approval: {hours: 4, sop_activity: '5'}\n"
         "priority:\n  Mendesak: {Kecil: Tinggi, Sedang: Tinggi, Besar: Tinggi}\n")
     sop = load_sop(tmp_path)
-    assert sop.record_hours == {"approval": 4, "implementation": 2, "closing": 72}
+    assert sop.record_hours == {"approval": 4, "implementation": 2, "closing": 72, **FOLLOW_UP}
     assert sop.priority("Mendesak", "Kecil") == "Tinggi"
     assert sop.priority("Tidak Mendesak", "Kecil") == "Rendah"
 

@@ -43,7 +43,8 @@ def test_minor_loop_submitted_to_closed(store: RecordStore, project: Project) ->
     assert record.items[0]["path"] == "database.settings.work_mem.setting"
     assert record.baselines == {"db1": {"planned": before}}
     assert record.defaulted == ("evaluation.type", "evaluation.category", "evaluation.resources",
-                                "evaluation.test_plan", "evaluation.rollback_plan")
+                                "evaluation.test_plan", "evaluation.rollback_plan", "evaluation.risk",
+                                "evaluation.schedule", "evaluation.estimated_cost")
     assert record.request["requester"] == "Budi Santoso"
     assert [a["name"] for a in record.attachments] == ["plan.yml"]
     record = store.approve(record.id, "sari", "sesuai Laporan Kinerja", now=T0 + timedelta(minutes=30))
@@ -112,7 +113,7 @@ def test_major_record_goes_to_consultation(store: RecordStore) -> None:
     record = store.create(NewRecord(title="RAM", items=items_of("db1", report),
                                     baselines={"db1": db1["id"]}), "budi")
     assert (record.state, record.cls, record.hosts) == ("consultation", "major", ("db1",))
-    with pytest.raises(SpseChangeError, match=r"is consultation: cannot apply \(allowed next: none\)"):
+    with pytest.raises(SpseChangeError, match=r"is consultation: cannot apply \(allowed next: consult\)"):
         store.start_applying(record.id, "ani")
     assert [i["path"] for _, i in store.covering("db1", db1["id"])] == ["hardware.memory.total_mb"]
     assert store.covering("db1", "db1-20261128T000000.000000Z-000000") == []

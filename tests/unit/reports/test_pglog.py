@@ -33,8 +33,10 @@ def test_prefix_pattern(prefix: str, line: bytes, entry: bool) -> None:
 
 
 def pgbadger_alone(path: Path, *extra: str) -> dict:
-    out = subprocess.run(["pgbadger", "-q", *extra, "--exclude-appname", "spse-change", "-x", "json",
-                          "-o", "-", str(path)], check=True, capture_output=True).stdout
+    """pgBadger's own numbers (its pid file beside the log: the /tmp default trips over other runs)."""
+    out = subprocess.run(["pgbadger", "-q", "--pid-dir", str(path.parent), *extra,
+                          "--exclude-appname", "spse-change", "-x", "json", "-o", "-", str(path)],
+                         check=True, capture_output=True).stdout
     return json.loads(out)
 
 

@@ -12,9 +12,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from spse_change.capture.signature import SCHEME, project_key
+from spse_change.project import Project
 
 BIN = Path(sys.executable).parent
 TREE = {"data": {"os": {"kernel": "6.1"}}, "incomplete": {}, "measurements": {},
@@ -33,8 +37,12 @@ class FakeHosts:
         self.hosts: dict[str, dict[str, str]] = {}
 
     def answer(self, host: str, payload: str = GOOD) -> None:
-        """The host returns `payload` as the module's `spse_baseline_json`."""
-        result = json.dumps({"changed": False, "spse_baseline_json": payload})
+        """The host returns `payload` as the module's `spse_baseline_json`, signed as the module
+        signs it with the project's key."""
+        signature = SCHEME.sign(project_key(Project(self.root)), host,
+                                f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ}", payload)
+        result = json.dumps({"changed": False, "spse_baseline_json": payload,
+                             "spse_baseline_signature": signature})
         self._add(host, f"cat >/dev/null\ncat <<'EOF'\n{result}\nEOF\n")
 
     def hang(self, host: str) -> Path:

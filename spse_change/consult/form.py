@@ -1,0 +1,174 @@
+"""What the Formulir Konsultasi says about a record: plain data for the template.
+
+Everything comes from the record (sealed events), its baselines and the
+project's lpse.yml, operators.yml and sop.yml; nothing from the clock, so a
+rebuild says the same. Rule reasons are shown in Indonesian when the
+policy gives one (`alasan`), else as the policy wrote them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from spse_change.consult.lpse import Lpse
+from spse_change.consult.render import tanggal
+from spse_change.errors import SpseChangeError
+from spse_change.records import Operator, Operators, Record, parse_window
+from spse_change.records.record import moment
+
+ROLE_NAMES = {"spse_app": "Server Aplikasi SPSE", "spse_db": "Server Basis Data SPSE"}
+OPERATOR_ROLES = {"pemohon": "Pemohon", "pengelola": "Pengelola", "kepala": "Kepala LPSE"}
+# an attachment is a report for the package when its name or note says so; a performance report is linked
+REPORT = re.compile(r"laporan|rekap|report|kinerja|performance", re.IGNORECASE)
+PERFORMANCE = re.compile(r"kinerja|performance", re.IGNORECASE)
+REASON_FIELDS = ("alasan", "reason")  # the Indonesian reason first (docs/diff-json.md)
+VALUE_CHARS = 100
+KINDS = {"added": "ditambahkan", "removed": "dihapus", "changed": "diubah"}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    nip: str
+    roles: str  # "Pemohon, Pengelola"
+    contact: str
+
+    @classmethod
+    def of(cls, operator: Operator) -> Person:
+        return cls(operator.name, operator.nip,
+                   ", ".join(OPERATOR_ROLES[r] for r in operator.roles), operator.contact)
+
+
+def entered_consultation(record: Record) -> datetime:
+    """When the record entered `consultation` (its creation, for a record born major)."""
+    for count in range(1, len(record.events) + 1):
+        if Record.from_events(record.events[:count]).state == "consultation":
+            return moment(record.events[count - 1]["at"])
+    raise SpseChangeError(f"{record.id} never entered consultation")
+
+
+def head_of_lpse(operators: Operators) -> Operator:
+    heads = sorted((o for o in operators.by_id.values() if "kepala" in o.roles), key=lambda o: o.id)
+    if not heads:
+        raise SpseChangeError(f"{operators.source}: no operator has the kepala role (the Kepala LPSE "
+                              "signs the consultation documents)")
+    return heads[0]
+
+
+def requester(record: Record, operators: Operators) -> Operator:
+    found = operators.by_id.get(record.requester)
+    if found is None:
+        raise SpseChangeError(f"{operators.source}: {record.requester}, who requested {record.id}, "
+                              "is no longer an operator")
+    return found
+
+
+def reason(item: Mapping[str, Any]) -> str:
+    return next((item[f] for f in REASON_FIELDS if item.get(f)), "")
+
+
+def shown(value: Any) -> str:
+    """One cell of the before/after table: a subtree as `key: value` pairs, long values cut."""
+    if value is None:
+        return "\u2013"
+    if isinstance(value, Mapping):
+        text = "; ".join(f"{k}: {shown(v)}" for k, v in value.items())
+    elif isinstance(value, list):
+        text = ", ".join(shown(v) for v in value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value)
+    return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS - 1] + "\u2026"
+
+
+def change_text(item: Mapping[str, Any]) -> str:
+    """What changed, in Indonesian: `ditambahkan: device: /dev/vdb1; …`, `diubah: 4096 → 16384`."""
+    kind = item.get("kind")
+    if item.get("secret"):
+        return f"{KINDS.get(kind, kind)}: nilai rahasia (tidak dicatat)"
+    if kind == "added":
+        return f"{KINDS[kind]}: {shown(item.get('new'))}"
+    if kind == "removed":
+        return f"{KINDS[kind]}: {shown(item.get('old'))}"
+    return f"{KINDS.get(kind, kind)}: {shown(item.get('old'))} \u2192 {shown(item.get('new'))}"
+
+
+def schedule(evaluation: Mapping[str, Any]) -> str:
+    """The proposed schedule: the evaluation's own words, else its maintenance window, readable."""
+    if evaluation.get("schedule"):
+        return str(evaluation["schedule"])
+    if not evaluation.get("window"):
+        return ""
+    start, end = parse_window(evaluation["window"])
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{tanggal(end)} {end:%H:%M}"
+    return f"{tanggal(start)} pukul {start:%H:%M} s.d. {until} (UTC{start:%z})"
+
+
+def host_facts(host: str, baseline: Mapping[str, Any] | None) -> dict[str, str]:
+    """Role, OS and the versions ITO asks about, from the host's newest baseline of the record."""
+    if baseline is None:
+        return {"name": host, "role": "\u2013", "os": "\u2013", "postgresql": "\u2013", "java": "\u2013",
+                "spse": "\u2013"}
+    data = baseline.get("data", {})
+    os_ = data.get("os", {})
+    instances = data.get("spse", {}).get("instances", {})
+    javas = sorted({i.get("java_version") for i in instances.values() if i.get("java_version")}
+                   or {j.get("version") for j in data.get("spse", {}).get("jdks", {}).values()
+                       if j.get("version")})
+    roles = [ROLE_NAMES.get(g, g) for g in baseline.get("groups", [])]
+    return {
+        "name": host,
+        "role": ", ".join(roles) or "\u2013",
+        "os": " ".join(str(os_[k]) for k in ("distribution", "version") if os_.get(k)) or "\u2013",
+        "postgresql": str(data.get("database", {}).get("server_version") or "\u2013"),
+        "java": ", ".join(javas) or "\u2013",
+        "spse": ", ".join(f"{name} {i.get('version') or '?'}" for name, i in sorted(instances.items()))
+                or "\u2013",
+    }
+
+
+def reports(record: Record) -> list[Mapping[str, Any]]:
+    """The record's attachments that are reports (by name or note), in the order attached."""
+    return [a for a in record.attachments
+            if REPORT.search(a["name"]) or REPORT.search(a.get("note") or "")]
+
+
+def performance_report(attached: Sequence[Mapping[str, Any]]) -> str | None:
+    return next((a["name"] for a in attached
+                 if PERFORMANCE.search(a["name"]) or PERFORMANCE.search(a.get("note") or "")), None)
+
+
+def form_context(record: Record, lpse: Lpse, operators: Operators, legal_basis: Sequence[str],
+                 baselines: Mapping[str, Mapping[str, Any] | None], nomor: str | None,
+                 local_entered: datetime, report_folder: str) -> dict[str, Any]:
+    attached = reports(record)
+    evaluation = record.evaluation
+    return {
+        "lpse": lpse,
+        "record": record,
+        "nomor": nomor or lpse.number(record.id, local_entered.date()),
+        "entered": local_entered,
+        "moment": local_entered,  # the documents' own date (PDF metadata, signature line)
+        "requester": Person.of(requester(record, operators)),
+        "request": record.request,
+        "kepala": Person.of(head_of_lpse(operators)),
+        "evaluation": evaluation,
+        "major": [{**i, "alasan": reason(i), "perubahan": change_text(i)}
+                  for i in record.items if i.get("class") == "major"],
+        "changes": [{**i, "before": shown(i.get("old")), "after": shown(i.get("new")), "alasan": reason(i)}
+                    for i in record.items],
+        "hosts": [host_facts(h, baselines.get(h)) for h in record.hosts],
+        "performance_report": performance_report(attached),
+        "reports": [a["name"] for a in attached],
+        "report_folder": report_folder,
+        "legal_basis": list(legal_basis),
+        "risk": evaluation.get("risk") or "",
+        "schedule": schedule(evaluation),
+        "estimated_cost": evaluation.get("estimated_cost") or "",
+    }
