@@ -112,22 +112,25 @@ def job_dirs() -> set[str]:
     return {str(p) for p in Path("/tmp").glob("spse-change-job-*")}
 
 
-def test_capture_via_a_node_stores_what_a_direct_capture_does(fake: FakeHosts) -> None:
-    fake.answer("app1")
-    fake.answer("app2")
-    env = node_env(fake)
+def test_capture_via_a_node_stores_what_a_direct_capture_does(fake: FakeHosts, tmp_path: Path) -> None:
+    (tmp_path / "direct").mkdir()
+    direct = FakeHosts(tmp_path / "direct")  # the same hosts, answering for their own project
+    for hosts in (fake, direct):
+        hosts.answer("app1")
+        hosts.answer("app2")
     before = job_dirs()
-    via = fake.spse_change("baseline", "capture", "--json", "--via", "node1", env=env)
+    via = fake.spse_change("baseline", "capture", "--json", "--via", "node1", env=node_env(fake))
     out, err = via.communicate(timeout=120)
     assert via.returncode == 0, err
     assert "app1: ok" in err and "app2: ok" in err
     stored = json.loads(out)["stored"]
-    direct = fake.spse_change("baseline", "capture", "--json", env=env)
-    out, err = direct.communicate(timeout=120)
-    assert direct.returncode == 0, err
+    assert job_dirs() == before  # the worker removed its private data folder (with the key)
+    proc = direct.spse_change("baseline", "capture", "--json")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["stored"].keys() == stored.keys()
     for host, path in json.loads(out)["stored"].items():
         assert load(stored[host])["data"] == load(path)["data"]
-    assert job_dirs() == before  # the worker removed its private data folder (with the key)
 
 
 def test_a_signal_stops_the_worker_and_names_the_hung_host(fake: FakeHosts) -> None:
