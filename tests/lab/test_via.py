@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.lab.lab_node import cut_off, make_node, ssh_config
+from tests.lab.test_apply import AUTO_CONF, INIT, OPERATORS, db_hosts, show, write_plan
 from tests.lab.test_capture import CLI, ENV_SECRET, load
 
 pytestmark = pytest.mark.lab
@@ -172,3 +174,50 @@ def test_node_check_names_what_a_host_without_ansible_runner_lacks(
     assert rc == 2 and out == {}
     assert err.strip().splitlines()[-1].startswith(f"spse-change: execution node {plain}: ")
     assert f"spse-change node check {plain}" in err
+
+
+def test_plan_apply_drift_and_verify_through_the_node_as_directly(
+        lab: Any, node: tuple, tmp_path: Path) -> None:
+    name, env = node
+    hosts = db_hosts(lab)  # the legacy host and a bookworm db host
+    saved = {h.name: h.exec(["cat", AUTO_CONF[h.kind]]).stdout for h in hosts}
+    (tmp_path / "operators.yml").write_text(yaml.safe_dump(OPERATORS))
+    inventory, only = str(lab.inventory), ",".join(h.name for h in hosts)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, "--project", str(tmp_path), *args], capture_output=True,
+                              text=True, env=env, timeout=600)
+
+    def ok(*args: str) -> str:
+        proc = run(*args)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    def outcomes(proc: subprocess.CompletedProcess[str]) -> dict[str, set[tuple[str, str]]]:
+        return {host: {(c["check"], c["outcome"]) for c in found["checks"]}
+                for host, found in json.loads(proc.stdout)["hosts"].items()}
+
+    try:
+        with cut_off(lab, sorted(set(lab.hosts) - {name})):
+            ok("baseline", "capture", "-i", inventory, "-l", only, "--via", name)
+            for host in hosts:
+                ok("baseline", "approve", f"{host.name}@latest", "--reason", "lab", "--as", "sari")
+            plan_file = write_plan(tmp_path, "work_mem", [h.name for h in hosts],
+                                   {"postgresql": {"work_mem": "20MB"}})
+            created = json.loads(ok("plan", str(plan_file), "-i", inventory, "--via", name,
+                                    "--as", "budi", "--json"))
+            assert (created["class"], created["state"]) == ("minor", "submitted")
+            ok("record", "approve", created["id"], "--reason", "lab", "--as", "sari")
+            applied = json.loads(ok("apply", created["id"], "-i", inventory, "--via", name,
+                                    "--as", "budi", "--json"))
+            assert applied["state"] == "verified"
+            assert [show(h, "work_mem") for h in hosts] == ["20MB", "20MB"]
+            ok("drift", "-i", inventory, "-l", only, "--via", name)  # the change is recorded
+            via = run("verify", "-i", inventory, "-l", only, "--via", name, "--json")
+        direct = run("verify", "-i", inventory, "-l", only, "--json")
+        assert via.returncode == direct.returncode, via.stderr
+        assert outcomes(via) == outcomes(direct)
+    finally:
+        for h in hosts:
+            h.exec(["sh", "-c", 'cat > "$1"', "sh", AUTO_CONF[h.kind]], input=saved[h.name])
+            h.exec([INIT[h.kind], "restart"])

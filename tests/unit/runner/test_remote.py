@@ -144,3 +144,26 @@ def test_a_signal_stops_the_worker_and_names_the_hung_host(fake: FakeHosts) -> N
     result = json.loads(out)
     assert (result["interrupted"], result["unfinished"]) == ("SIGTERM", ["app2"])
     assert list(result["stored"]) == ["app1"]
+
+
+def test_a_bad_node_name_is_one_line_and_exit_2_before_anything_runs(fake: FakeHosts) -> None:
+    fake.answer("app1")
+    proc = fake.spse_change("baseline", "capture", "--via", "node1;reboot", env=node_env(fake))
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.strip().splitlines()[-1] == (
+        "spse-change: execution node 'node1;reboot' is not a host name, ~/.ssh/config alias or user@host")
+    assert fake.stored() == {}
+
+
+def test_a_node_without_ansible_runner_is_one_line_naming_the_check(fake: FakeHosts) -> None:
+    fake.answer("app1")
+    env = node_env(fake)
+    bare = FAKE_SSH.replace('exec sh -c "$*"', 'PATH=/usr/bin:/bin exec sh -c "$*"')
+    (fake.bin / "ssh").write_text(bare)  # the node's PATH has no ansible-runner
+    proc = fake.spse_change("baseline", "capture", "--via", "node1", env=env)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("spse-change: execution node node1: the run's stream ended early (")
+    assert last.endswith("; check the node: spse-change node check node1")
