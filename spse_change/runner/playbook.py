@@ -134,6 +134,10 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
     had not finished. ``on_host`` is called with a host's results each time
     one of its tasks ends, while the other hosts still run; it runs inside
     ansible-runner's event loop and must not raise.
+
+    With ``request.via`` the play runs on that execution node (runner/remote.py) and its events
+    come back into the same handler. A node lost before the play started is an error; lost
+    mid-run, every host not finished fails with the reason.
     """
     hosts: dict[str, HostResult] = {}
 
@@ -168,7 +172,9 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
     config = _config(request)
     with _stop_on_signals() as received, _no_wait_after_close():
-        stopped = lambda: received[0] is not None  # noqa: E731
+        def stopped() -> bool:
+            return received[0] is not None
+
         if request.via:
             outcome = run_on_node(request.via, _job(request, config), Path(config.artifact_dir),
                                   on_event, stopped)

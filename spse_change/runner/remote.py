@@ -198,7 +198,12 @@ def run_on_node(node: str, job: Job, artifact_dir: Path, on_event: Callable[[dic
         threads[1].join(timeout=5)
     if outcome.status == "error":
         said = b"".join(stderr).decode("utf-8", "replace").strip().splitlines()
-        why = said[-1] if said else f"ssh exited {proc.returncode}"
+        if said:  # ssh's or the node shell's own words
+            why = said[-1]
+        elif proc.returncode:  # 137: the worker was killed
+            why = f"the connection ended with exit status {proc.returncode}"
+        else:  # the worker reported the error itself
+            why = outcome.explanation or "no reason given"
         outcome.lost = f"execution node {node}: the run's stream ended early ({why})"
     return outcome
 
