@@ -43,6 +43,11 @@ def run_check(args: argparse.Namespace) -> int:
               f"Python {report.python or '-'}")
         for host, state in report.hosts.items():
             print(f"  {host}: {state}")
+        if report.job_folders:
+            print(f"  {len(report.job_folders)} job folder(s) on the node (a run under way, or left by a "
+                  "killed worker, with its secrets: remove those no run uses):")
+            for folder in report.job_folders:
+                print(f"    {folder}")
         for problem in report.problems:
             print(f"  problem: {problem}")
         if report.install:

@@ -21,7 +21,7 @@ from typing import Any
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
 from spse_change.runner.playbook import PlaybookRequest, ProgressHandler, run_playbook
-from spse_change.runner.remote import checked_node, ssh_argv
+from spse_change.runner.remote import JOB_PREFIX, checked_node, ssh_argv
 
 MIN_PYTHON = (3, 10)  # ansible-core 2.16's controller minimum
 SSH_TIMEOUT = 60
@@ -49,6 +49,7 @@ class NodeReport:
     python: str | None = None
     hosts: dict[str, str] = field(default_factory=dict)  # host -> "ok" or why not
     problems: list[str] = field(default_factory=list)
+    job_folders: list[str] = field(default_factory=list)  # runs under way, or left by killed workers
     install: list[str] = field(default_factory=list)  # commands that fix the problems
 
     @property
@@ -58,7 +59,7 @@ class NodeReport:
     def to_json(self) -> dict[str, Any]:
         return {"node": self.node, "usable": self.usable, "ansible_runner": self.ansible_runner,
                 "ansible_core": self.ansible_core, "python": self.python, "hosts": self.hosts,
-                "problems": self.problems, "install": self.install}
+                "problems": self.problems, "job_folders": self.job_folders, "install": self.install}
 
 
 def install_commands() -> list[str]:
@@ -84,6 +85,9 @@ def check_node(request: NodeCheckRequest, progress: ProgressHandler | None = Non
         report.problems.append(f"ansible-runner not found on the node's PATH for SSH commands "
                                f"({_last_line(runner.stderr) or f'exit {runner.returncode}'})")
     _check_ansible(report, _remote(request.node, "ansible-playbook", "--version"))
+    folder, prefix = JOB_PREFIX.rsplit("/", 1)
+    found = _remote(request.node, "find", folder, "-maxdepth", "1", "-name", f"{prefix}*")
+    report.job_folders = sorted(found.stdout.split())
     if report.problems:
         report.install = install_commands()
     elif request.inventory:
