@@ -214,10 +214,17 @@ def _apache_directives(tree: Any, name: str) -> Iterator[list[str]]:
         return
     for key, value in tree.items():
         if key.lower() == name.lower() and isinstance(value, list):
-            yield from ([str(a).strip('"') for a in re.findall(r'"(?:[^"\\]|\\.)*"|\S+', v)]
+            yield from ([_unquote(a) for a in re.findall(r'"(?:[^"\\]|\\.)*"|\S+', v)]
                         for v in value if isinstance(v, str))
         elif isinstance(value, dict):
             yield from _apache_directives(value, name)
+
+
+def _unquote(arg: str) -> str:
+    """An Apache argument as httpd reads it: `"a \\"b\\""` is `a "b"` (strip('"') lost the last quote)."""
+    if len(arg) >= 2 and arg[0] == arg[-1] == '"':
+        return re.sub(r'\\(["\\])', r"\1", arg[1:-1])
+    return arg
 
 
 def apache_logs(config: dict[str, Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:

@@ -187,31 +187,58 @@ def _hourly(section: dict[str, Any], day: str) -> dict[str, dict[str, int]]:
     return series
 
 
-def build_daily(request: DailyRequest) -> dict[str, Any]:
+def build_host(request: DailyRequest) -> tuple[dict[str, Any], str, str]:
+    """One host's section from its files, with the day reported and where that day came from."""
     pglog_format = _pg_format(request.pg_logs)
     _check_inputs(request, pglog_format)
     day, day_source = _report_day(request, pglog_format)
-    section = build_section(request, day, pglog_format)
-    findings = analysis.analyse(section, analysis.load_rules(request.project.root), day)
-    section["analysis"] = [f.to_json() for f in findings]
+    return build_section(request, day, pglog_format), day, day_source
+
+
+def unread_section(host: str, not_read: list[dict[str, str]]) -> dict[str, Any]:
+    """A host none of whose logs could be read: said so, never an empty clean section."""
+    return {"host": host, "database": None, "application": None, "web": None, "error_types": [],
+            "failed": {}, "hourly": {}, "unreadable": 0, "notes": [], "not_read": not_read}
+
+
+def assemble(project: Project, sections: list[dict[str, Any]], day: str, day_source: str) -> dict[str, Any]:
+    """The report of one day: each host's section with its analisa, and the summary."""
+    rules = analysis.load_rules(project.root)
+    for section in sections:
+        section.setdefault("not_read", [])
+        section.setdefault("logs", [])
+        section["analysis"] = [f.to_json() for f in analysis.analyse(section, rules, day,
+                                                                       section.get("inventory_host"))]
     return {
         "schema": SCHEMA,
         "title": TITLE,
         "date": day,
         "date_source": day_source,
         "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "hosts": [section],
-        "summary": _summary([section]),
+        "hosts": sections,
+        "summary": _summary(sections),
     }
 
 
+def build_daily(request: DailyRequest) -> dict[str, Any]:
+    section, day, day_source = build_host(request)
+    return assemble(request.project, [section], day, day_source)
+
+
+SUMMARY_KEYS = ("rollbacks", "deadlocks", "lock_timeouts", "statement_timeouts", "http_5xx", "app_http_500",
+                "unreadable_lines", "findings", "not_read", "cut")
+
+
 def _summary(sections: list[dict[str, Any]]) -> dict[str, Any]:
-    total: Counter[str] = Counter()
+    """Totals over the hosts; every key present, also when no host had that log."""
+    total: Counter[str] = Counter(dict.fromkeys(SUMMARY_KEYS, 0))
     for s in sections:
         for key, value in s["failed"].items():
             total[key] += value or 0
         total["unreadable_lines"] += s["unreadable"]
         total["findings"] += len(s["analysis"]) if "analysis" in s else 0
+        total["not_read"] += len(s.get("not_read") or [])
+        total["cut"] += sum(1 for log in s.get("logs") or [] if log.get("cut"))
     return dict(total)
 
 
@@ -221,11 +248,14 @@ def report_dir(project: Project, day: str) -> Path:
 
 def daily_report(request: DailyRequest) -> DailyResult:
     """Build and render the report completely, then write its JSON and HTML, each atomically."""
-    report = build_daily(request)
-    out = request.out_dir or report_dir(request.project, report["date"])
+    return write_report(request.project, build_daily(request), request.out_dir)
+
+
+def write_report(project: Project, report: dict[str, Any], out_dir: Path | None = None) -> DailyResult:
+    out = out_dir or report_dir(project, report["date"])
     json_path, html_path = out / f"{BASENAME}.json", out / f"{BASENAME}.html"
     html = render_daily(report)
-    with writing(out), locked(request.project.records_dir / "reports"):
+    with writing(out), locked(project.records_dir / "reports"):
         write_atomic(json_path, dump_json(report))
         write_atomic(html_path, html)
     return DailyResult(report, json_path, html_path)

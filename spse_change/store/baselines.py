@@ -100,7 +100,7 @@ def _is_str_list(value: Any) -> bool:
 
 # field -> (check, what it must be); checked in this order
 _FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-    ("host", lambda v: _valid_host(v), "a host name"),
+    ("host", lambda v: valid_host(v), "a host name"),
     ("id", lambda v: isinstance(v, str) and ID_RE.match(v) is not None, "a baseline id"),
     ("captured_at", lambda v: isinstance(v, str), "a string"),
     ("label", lambda v: isinstance(v, str), "a string"),
@@ -157,7 +157,7 @@ class BaselineStore:
     def hosts(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _valid_host(p.name))
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and valid_host(p.name))
 
     def ids(self, host: str) -> list[str]:
         """A host's baseline ids, oldest first, from file names alone (references never read files)."""
@@ -271,15 +271,15 @@ class BaselineStore:
 def _id_host(baseline_id: str) -> str | None:
     """The host an id names, if it is a valid id of a valid host."""
     match = ID_RE.match(baseline_id)
-    return match["host"] if match and _valid_host(match["host"]) else None
+    return match["host"] if match and valid_host(match["host"]) else None
 
 
-def _valid_host(host: Any) -> bool:
+def valid_host(host: Any) -> bool:
     """Host names become folder names: nothing that could escape the store."""
     return isinstance(host, str) and HOST_RE.match(host) is not None and host not in (".", "..")
 
 
 def _checked_host(host: str) -> str:
-    if not _valid_host(host):
+    if not valid_host(host):
         raise SpseChangeError(f"bad host name '{host}'")
     return host

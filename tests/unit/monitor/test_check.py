@@ -125,3 +125,10 @@ def test_proposal_evaluation_is_one_the_records_accept() -> None:
                   "application": {"exceptions": {"java.lang.OutOfMemoryError": 1}, "root_causes": {}}}
         (finding,) = analysis.analyse(report, [rule], "2026-11-27")
         check_evaluation(finding.planned_change["evaluation"], Reader(rule["id"]))
+
+
+def test_apache_arguments_are_unquoted_as_httpd_reads_them() -> None:
+    debian = {"kind": "apache_conf", "parsed": {"LogFormat": [
+        '"%h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined']}}
+    formats, _custom = apache_logs({"/etc/apache2/apache2.conf": debian})
+    assert formats["combined"] == '%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'

@@ -63,7 +63,9 @@ def test_date_filters_and_json(tmp_path: Path, logs: Path, capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ([], "give at least one of --pg-log"),
+    (["--app-log", "/dev/null", "-l", "db1"], "give log files or -i/-l (fetch from hosts), not both"),
+    (["--max-bytes", "0"], "--max-bytes '0': expected a positive size"),
+    (["--date", "2026-02-30", "-l", "db1"], "--date '2026-02-30': expected YYYY-MM-DD"),
     (["--app-log", "/nonexistent.log"], "/nonexistent.log: no such log file"),
     (["--app-log", "/dev/null", "--date", "2026-13-01"], "--date '2026-13-01': expected YYYY-MM-DD"),
 ])
@@ -89,3 +91,11 @@ def test_temp_files_suggest_work_mem_from_their_size() -> None:
     assert finding.planned_change["settings"] == {"postgresql": {"work_mem": "32MB"}}
     assert finding.planned_change["hosts"] == "db1"
     assert finding.planned_change["evaluation"]["category"] == "Normal"
+
+
+@pytest.mark.parametrize("report", ["daily", "monthly"])
+def test_help_prints(report: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse formats help with %: a log_line_prefix in it must be escaped."""
+    with pytest.raises(SystemExit) as done:
+        main(["report", report, "--help"])
+    assert done.value.code == 0 and "--json" in capsys.readouterr().out
