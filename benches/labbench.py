@@ -22,11 +22,16 @@ ENV = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "ANSIBLE_CONFIG": st
 
 
 def arguments(description: str, hosts: int) -> argparse.Namespace:
+    return parser(description, hosts).parse_args()
+
+
+def parser(description: str, hosts: int) -> argparse.ArgumentParser:
+    """The options every lab bench takes (a bench adds its own)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--hosts", type=int, default=hosts)
     parser.add_argument("--legacy", type=int, default=1, help="legacy hosts among them")
     parser.add_argument("--rounds", type=int, default=5)
-    return parser.parse_args()
+    return parser
 
 
 @contextlib.contextmanager
@@ -41,9 +46,9 @@ def lab(hosts: int, legacy: int) -> Iterator[str]:
         subprocess.run([str(LAB), "down"], capture_output=True, check=False)
 
 
-def timed(cmd: list[str], ok: tuple[int, ...] = (0,)) -> float:
+def timed(cmd: list[str], ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**ENV, **(env or {})}, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if proc.returncode not in ok:
         sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")

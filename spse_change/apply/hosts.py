@@ -29,6 +29,7 @@ class Reach:
     verbosity: int = 0
     vault_password_file: Path | None = None
     become_password: str | None = field(default=None, repr=False)
+    via: str | None = None  # an execution node that runs the playbook (docs/nodes.md)
 
     def pattern(self, hosts: str) -> str:
         """`hosts`, narrowed by -l when given."""
@@ -49,7 +50,7 @@ def run_change(project: Project, reach: Reach, playbook: str, hosts: str, record
                    "spse_apply_hosts": {h: dict(t) for h, t in targets.items()}},
         check=check, diff=check, verbosity=reach.verbosity,
         vault_password_file=reach.vault_password_file, become_password=reach.become_password,
-        ansible_cfg=project.ansible_cfg), progress)
+        ansible_cfg=project.ansible_cfg, via=reach.via), progress)
 
 
 def failures(run: PlaybookResult) -> dict[str, str]:
@@ -63,7 +64,7 @@ def capture_hosts(project: Project, reach: Reach, hosts: Sequence[str], label: s
     result = capture(CaptureRequest(
         project=project, inventory=reach.inventory, limit=",".join(hosts), label=label,
         verbosity=reach.verbosity, vault_password_file=reach.vault_password_file,
-        become_password=reach.become_password), progress)
+        become_password=reach.become_password, via=reach.via), progress)
     missing = {h: "not captured" for h in hosts if h not in result.stored and h not in result.failed}
     if result.interrupted:
         raise SpseChangeError(f"capture stopped by {result.interrupted.name}")

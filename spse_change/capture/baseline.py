@@ -39,6 +39,7 @@ class CaptureRequest:
     verbosity: int = 0
     vault_password_file: Path | None = None
     become_password: str | None = field(default=None, repr=False)
+    via: str | None = None  # an execution node that runs the playbook (docs/nodes.md)
 
 
 @dataclass
@@ -82,11 +83,12 @@ def capture(request: CaptureRequest, progress: ProgressHandler | None = None) ->
             state_dir=project.state_dir,
             inventory=request.inventory,
             limit=request.limit,
-            envvars={KEY_FILE_ENV: str(project.hmac_key_file())},
+            envfiles={KEY_FILE_ENV: project.hmac_key_file()},
             verbosity=request.verbosity,
             vault_password_file=request.vault_password_file,
             become_password=request.become_password,
             ansible_cfg=project.ansible_cfg,
+            via=request.via,
         ),
         progress,
         keep_finished,

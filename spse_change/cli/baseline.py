@@ -78,7 +78,7 @@ def run_capture(args: argparse.Namespace) -> int:
     request = CaptureRequest(project=proj, inventory=tuple(args.inventory), limit=args.limit,
                              label=args.label, verbosity=args.verbose,
                              vault_password_file=args.vault_password_file,
-                             become_password=become_password(args))
+                             become_password=become_password(args), via=args.via)
     print("Capturing baselines…", file=sys.stderr, flush=True)
     result = capture(request, progress)
     if args.json:

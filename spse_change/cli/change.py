@@ -52,7 +52,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _reach(args: argparse.Namespace) -> Reach:
     return Reach(inventory=tuple(args.inventory), limit=args.limit, verbosity=args.verbose,
-                 vault_password_file=args.vault_password_file, become_password=become_password(args))
+                 vault_password_file=args.vault_password_file, become_password=become_password(args),
+                 via=args.via)
 
 
 def run_plan(args: argparse.Namespace) -> int:

@@ -13,8 +13,8 @@ from spse_change.project import Project
 from spse_change.store.files import dump_json
 
 
-def add_ansible_options(parser: argparse.ArgumentParser) -> None:
-    """The options an Ansible user expects on anything that touches hosts."""
+def add_ansible_options(parser: argparse.ArgumentParser, via: bool = True) -> None:
+    """The options an Ansible user expects on anything that touches hosts (and `--via NODE`)."""
     parser.add_argument("-i", "--inventory", action="append", type=Path, default=[],
                         metavar="INVENTORY",
                         help="inventory file or folder (repeatable; default: ansible.cfg's)")
@@ -25,6 +25,11 @@ def add_ansible_options(parser: argparse.ArgumentParser) -> None:
                         help="ask for the sudo password (when sudo needs one)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more output (-vv shows Ansible's own output)")
+    if via:
+        parser.add_argument("--via", metavar="NODE",
+                            help="run the playbook on this execution node (an SSH host or alias "
+                                 "with ansible-runner; it reaches the servers, this machine need "
+                                 "not; needs -i; see docs/nodes.md)")
 
 
 def become_password(args: argparse.Namespace) -> str | None:

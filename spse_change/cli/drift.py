@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_drift(args: argparse.Namespace) -> int:
     request = DriftRequest(project(args), tuple(args.inventory), args.limit, not args.no_capture,
-                           args.verbose, args.vault_password_file, become_password(args))
+                           args.verbose, args.vault_password_file, become_password(args), args.via)
     if request.capture:
         print("Capturing baselines…", file=sys.stderr, flush=True)
     result = check_drift(request, progress)

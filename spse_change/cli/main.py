@@ -26,6 +26,7 @@ COMMANDS = {
     "baseline": "baseline", "diff": "diff", "policy": "diff", "drift": "drift",
     "record": "record", "plan": "change", "apply": "change", "rollback": "change",
     "verify": "verify", "report": "report", "monitor": "monitor", "consult": "consult",
+    "node": "node",
 }
 
 

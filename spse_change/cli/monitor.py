@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_check(args: argparse.Namespace) -> int:
     request = MonitorRequest(project(args), tuple(args.inventory), args.limit, not args.no_capture,
                              args.max_age_hours, args.propose, args.verbose, args.vault_password_file,
-                             become_password(args))
+                             become_password(args), args.via)
     print("Checking monitoring…", file=sys.stderr, flush=True)
     result = check_monitoring(request, progress)
     if args.json:

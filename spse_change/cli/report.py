@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     daily.add_argument("--max-bytes", default=f"{DEFAULT_MAX_BYTES >> 20}M", metavar="SIZE",
                        help=f"from hosts: most bytes of each log read (e.g. 50M, 1G; default "
                             f"{DEFAULT_MAX_BYTES >> 20}M); past it the report says the log was cut")
-    add_ansible_options(daily)
+    add_ansible_options(daily, via=False)  # fetched logs land on the node: --via not yet (docs/nodes.md)
     daily.add_argument("--out", type=out_dir, metavar="DIR",
                        help="write here instead of change_records/reports/daily/DATE/")
     add_json_option(daily)

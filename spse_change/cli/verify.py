@@ -44,7 +44,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from spse_change.verify.service import VerifyRequest, verify_hosts
 
     request = VerifyRequest(project(args), tuple(args.inventory), args.limit, args.verbose,
-                            args.vault_password_file, become_password(args))
+                            args.vault_password_file, become_password(args), via=args.via)
     print("Taking snapshots…", file=sys.stderr, flush=True)
     result = verify_hosts(request, progress)
     if args.junit:

@@ -43,6 +43,7 @@ class DriftRequest:
     verbosity: int = 0
     vault_password_file: Path | None = None
     become_password: str | None = field(default=None, repr=False)
+    via: str | None = None  # an execution node that runs the playbook (docs/nodes.md)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def check_drift(request: DriftRequest, progress: ProgressHandler | None = None) 
     if request.capture:
         captured = capture(CaptureRequest(proj, request.inventory, request.limit, "drift check",
                                           request.verbosity, request.vault_password_file,
-                                          request.become_password), progress)
+                                          request.become_password, via=request.via), progress)
         hosts = sorted(captured.stored)
         for host, why in captured.failed.items():
             result.hosts[host] = HostDrift(host, "capture-failed", why)

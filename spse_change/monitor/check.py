@@ -309,6 +309,7 @@ class MonitorRequest:
     verbosity: int = 0
     vault_password_file: Path | None = None
     become_password: str | None = field(default=None, repr=False)
+    via: str | None = None  # an execution node that runs the playbook (docs/nodes.md)
 
     def __post_init__(self) -> None:
         if self.max_age_hours <= 0:
@@ -337,12 +338,13 @@ def check_monitoring(request: MonitorRequest, progress: ProgressHandler | None =
     if request.capture:
         captured = capture(CaptureRequest(proj, request.inventory, request.limit, "monitor check",
                                           request.verbosity, request.vault_password_file,
-                                          request.become_password), progress)
+                                          request.become_password, via=request.via), progress)
         result.failed.update(captured.failed)
     run = run_playbook(PlaybookRequest(
         proj.playbook("monitor.yml"), proj.state_dir, request.inventory, request.limit,
         verbosity=request.verbosity, vault_password_file=request.vault_password_file,
-        become_password=request.become_password, ansible_cfg=proj.ansible_cfg), progress)
+        become_password=request.become_password, ansible_cfg=proj.ansible_cfg, via=request.via),
+        progress)
     if run.interrupted:
         raise SpseChangeError(f"stopped by {run.interrupted.name}", 128 + run.interrupted.value)
     store = BaselineStore(proj.records_dir)

@@ -20,9 +20,9 @@ from typing import Any
 
 import pexpect
 from ansible_runner import Runner, RunnerConfig
-from ansible_runner.exceptions import AnsibleRunnerException
 
 from spse_change.errors import SpseChangeError
+from spse_change.runner.remote import Job, checked_node, run_on_node
 
 # Per-host outcome of a run, worst wins: a host that failed one task failed.
 OUTCOME_RANK = {"ok": 0, "changed": 1, "skipped": 0, "failed": 2, "unreachable": 3}
@@ -52,16 +52,22 @@ class PlaybookRequest:
     limit: str | None = None
     extravars: Mapping[str, Any] = field(default_factory=dict)
     envvars: Mapping[str, str] = field(default_factory=dict)
+    envfiles: Mapping[str, Path] = field(default_factory=dict)  # variables that name a file here
     check: bool = False
     diff: bool = False
     verbosity: int = 0
     vault_password_file: Path | None = None
     become_password: str | None = field(default=None, repr=False)
     ansible_cfg: Path | None = None
+    via: str | None = None  # an execution node (SSH destination) that runs the play; docs/nodes.md
 
     def __post_init__(self) -> None:
         if not self.playbook.is_file():
             raise SpseChangeError(f"playbook not found: {self.playbook}")
+        if self.via is not None:
+            checked_node(self.via)
+            if not self.inventory:
+                raise SpseChangeError("--via needs the inventory named with -i: it travels to the node")
         for inv in self.inventory:
             if not inv.exists():
                 raise SpseChangeError(f"inventory not found: {inv}")
@@ -91,6 +97,11 @@ class HostResult:
     def end(self, task_uuid: str) -> None:
         self.running.discard(task_uuid)
         self.ended += 1
+
+    def lose(self, reason: str) -> None:
+        """The run ended under this host before its tasks did (the execution node went away)."""
+        self.running.clear()
+        self.outcome, self.message = "failed", reason
 
     def record(self, outcome: str, task: str, res: dict[str, Any]) -> None:
         if outcome in ("ok", "changed"):
@@ -123,6 +134,10 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
     had not finished. ``on_host`` is called with a host's results each time
     one of its tasks ends, while the other hosts still run; it runs inside
     ansible-runner's event loop and must not raise.
+
+    With ``request.via`` the play runs on that execution node (runner/remote.py) and its events
+    come back into the same handler. A node lost before the play started is an error; lost
+    mid-run, every host not finished fails with the reason.
     """
     hosts: dict[str, HostResult] = {}
 
@@ -155,16 +170,35 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
 
     _use_our_ansible()
     (request.state_dir / "runner").mkdir(parents=True, exist_ok=True, mode=0o700)
+    config = _config(request)
     with _stop_on_signals() as received, _no_wait_after_close():
-        runner = _runner(request, on_event, lambda: received[0] is not None)
-        runner.run()
+        def stopped() -> bool:
+            return received[0] is not None
+
+        if request.via:
+            outcome = run_on_node(request.via, _job(request, config), Path(config.artifact_dir),
+                                  on_event, stopped)
+            status, rc, lost = outcome.status, _artifact_rc(config), outcome.lost
+            if lost and not outcome.started:  # the node, SSH or the worker failed first
+                raise SpseChangeError(f"{lost}; check the node: spse-change node check {request.via}")
+        else:
+            runner = Runner(config, event_handler=on_event, cancel_callback=stopped)
+            runner.run()
+            status, rc, lost = runner.status, runner.rc, None
+
+    def unfinished() -> tuple[str, ...]:
+        targeted = _targeted_hosts(config) or sorted(hosts)
+        return tuple(h for h in targeted if h not in hosts or not hosts[h].finished)
+
     if received[0] is not None:
-        targeted = _targeted_hosts(runner.config) or sorted(hosts)
-        unfinished = tuple(h for h in targeted if h not in hosts or not hosts[h].finished)
-        return PlaybookResult(runner.rc, runner.status, hosts, received[0], unfinished)
-    if runner.status == "failed" and not any(h.finished for h in hosts.values()):
-        raise SpseChangeError(_startup_error(_read(runner), request))
-    return PlaybookResult(rc=runner.rc, status=runner.status, hosts=hosts)
+        return PlaybookResult(rc, status, hosts, received[0], unfinished())
+    if lost is not None:
+        for host in unfinished():
+            hosts.setdefault(host, HostResult(host)).lose(lost)
+        return PlaybookResult(rc=1, status="failed", hosts=hosts)
+    if status == "failed" and not any(h.finished for h in hosts.values()):
+        raise SpseChangeError(_startup_error(_read(Path(config.artifact_dir)), request))
+    return PlaybookResult(rc=rc, status=status, hosts=hosts)
 
 
 @contextlib.contextmanager
@@ -207,9 +241,8 @@ def _no_wait_after_close() -> Iterator[None]:
         pexpect.spawn = original  # type: ignore[misc]
 
 
-def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool],
-            stop: Callable[[], bool]) -> Runner:
-    """ansible-runner's Runner, with only the environment ansible-playbook needs.
+def _config(request: PlaybookRequest) -> RunnerConfig:
+    """ansible-runner's settings for the run, with only the environment ansible-playbook needs.
 
     ansible-runner seeds the child's environment with this process's whole
     environment and writes it to `artifacts/<id>/command` before the run
@@ -225,7 +258,32 @@ def _runner(request: PlaybookRequest, on_event: Callable[[dict[str, Any]], bool]
     if "ANSIBLE_HOST_KEY_CHECKING" not in ours and "ANSIBLE_HOST_KEY_CHECKING" not in os.environ:
         config.env.pop("ANSIBLE_HOST_KEY_CHECKING", None)  # runner's default is off; ansible.cfg decides
     config.pexpect_timeout = 1  # how often the stop signal is checked
-    return Runner(config, event_handler=on_event, cancel_callback=stop)
+    return config
+
+
+def _job(request: PlaybookRequest, config: RunnerConfig) -> Job:
+    """The run for an execution node: our settings, not this machine's paths or environment.
+
+    The node's own environment runs ansible-playbook; of ours only the variables we set travel
+    (no ANSIBLE_CONFIG or local temp path: the job's ansible.cfg is found in its cwd).
+    """
+    env = {k: v for k, v in _envvars(request).items()
+           if k not in ("ANSIBLE_CONFIG", "ANSIBLE_LOCAL_TEMP", *request.envfiles)}
+    return Job(playbook=request.playbook,
+               ansible_cfg=request.ansible_cfg or request.playbook.parent.parent / "ansible.cfg",
+               inventory=tuple(request.inventory), limit=request.limit,
+               extravars=dict(request.extravars), envvars=env, envfiles=dict(request.envfiles),
+               cmdline=tuple(_cmdline(request)),
+               verbosity=request.verbosity, vault_password_file=request.vault_password_file,
+               passwords=dict(config.passwords or {}))
+
+
+def _artifact_rc(config: RunnerConfig) -> int:
+    """The worker's exit code, from the `rc` artifact it streamed back (1 when it sent none)."""
+    try:
+        return int((Path(config.artifact_dir) / "rc").read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return 1
 
 
 def _passes(name: str) -> bool:
@@ -252,9 +310,10 @@ def _targeted_hosts(config: RunnerConfig) -> list[str]:
     return sorted(set(hosts)) if proc.returncode == 0 else []
 
 
-def _read(runner: Runner) -> str:
-    with contextlib.suppress(OSError, AnsibleRunnerException), runner.stdout as fh:
-        return fh.read()
+def _read(artifact_dir: Path) -> str:
+    """Ansible's output of the run, as ansible-runner kept it (locally or streamed back)."""
+    with contextlib.suppress(OSError):
+        return (artifact_dir / "stdout").read_text(encoding="utf-8", errors="replace")
     return ""
 
 
@@ -269,24 +328,37 @@ def _use_our_ansible() -> None:
         os.environ["PATH"] = os.pathsep.join([bindir, path])
 
 
-def _runner_kwargs(request: PlaybookRequest) -> dict[str, Any]:
+def _cmdline(request: PlaybookRequest) -> list[str]:
+    """ansible-playbook's options but the vault password file (its path is per machine)."""
     cmdline = []
     if request.check:
         cmdline.append("--check")
     if request.diff:
         cmdline.append("--diff")
-    if request.vault_password_file:
-        cmdline += ["--vault-password-file", str(request.vault_password_file)]
-    passwords = {}
     if request.become_password is not None:  # answered at Ansible's prompt, never written down
         cmdline.append("--ask-become-pass")
-        passwords[r"^BECOME password.*:\s*?$"] = request.become_password
-    env = {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", **request.envvars}
+    return cmdline
+
+
+def _envvars(request: PlaybookRequest) -> dict[str, str]:
+    env = {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", **request.envvars,
+           **{name: str(path) for name, path in request.envfiles.items()}}
     # An inventory that does not parse is an error to name, not an empty inventory.
     env.setdefault("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")
     if request.ansible_cfg and "ANSIBLE_CONFIG" not in os.environ:
         env["ANSIBLE_CONFIG"] = str(request.ansible_cfg)
     env.setdefault("ANSIBLE_LOCAL_TEMP", str(request.state_dir / "tmp"))
+    return env
+
+
+def _runner_kwargs(request: PlaybookRequest) -> dict[str, Any]:
+    cmdline = _cmdline(request)
+    if request.vault_password_file:
+        cmdline += ["--vault-password-file", str(request.vault_password_file)]
+    passwords = {}
+    if request.become_password is not None:
+        passwords[r"^BECOME password.*:\s*?$"] = request.become_password
+    env = _envvars(request)
     return {
         "private_data_dir": str(request.state_dir / "runner"),
         "project_dir": str(request.playbook.parent.parent),

@@ -48,6 +48,7 @@ class VerifyRequest:
     become_password: str | None = field(default=None, repr=False)
     expected: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # host -> baseline
     today: dt.date | None = None  # for waivers' expiry; default: today
+    via: str | None = None  # an execution node that runs the playbook (docs/nodes.md)
 
 
 @dataclass
@@ -80,7 +81,8 @@ def verify_hosts(request: VerifyRequest, progress: ProgressHandler | None = None
     project = request.project
     load_waivers(project.root, load_registry(project.root))  # bad input: exit 2 before any host runs
     snapshots = take_snapshots(project, request.inventory, request.limit, request.verbosity,
-                               request.vault_password_file, request.become_password, progress)
+                               request.vault_password_file, request.become_password, progress,
+                               request.via)
     result = VerifyResult(interrupted=snapshots.interrupted, unfinished=snapshots.unfinished)
     result.results += [CheckResult(host, "snapshot", "failed", why)
                        for host, why in snapshots.failed.items()]

@@ -48,18 +48,19 @@ class Snapshots:
 
 def take_snapshots(project: Project, inventory: Sequence[Path], limit: str | None, verbosity: int,
                    vault_password_file: Path | None, become_password: str | None,
-                   progress: ProgressHandler | None = None) -> Snapshots:
+                   progress: ProgressHandler | None = None, via: str | None = None) -> Snapshots:
     run = run_playbook(
         PlaybookRequest(
             playbook=project.playbook("verify.yml"),
             state_dir=project.state_dir,
             inventory=inventory,
             limit=limit,
-            envvars={KEY_FILE_ENV: str(project.hmac_key_file())},
+            envfiles={KEY_FILE_ENV: project.hmac_key_file()},
             verbosity=verbosity,
             vault_password_file=vault_password_file,
             become_password=become_password,
             ansible_cfg=project.ansible_cfg,
+            via=via,
         ),
         _per_host(progress),
     )
