@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     daily.add_argument("--max-bytes", default=f"{DEFAULT_MAX_BYTES >> 20}M", metavar="SIZE",
                        help=f"from hosts: most bytes of each log read (e.g. 50M, 1G; default "
                             f"{DEFAULT_MAX_BYTES >> 20}M); past it the report says the log was cut")
-    add_ansible_options(daily, via=False)  # fetched logs land on the node: --via not yet (docs/nodes.md)
+    add_ansible_options(daily)
     daily.add_argument("--out", type=out_dir, metavar="DIR",
                        help="write here instead of change_records/reports/daily/DATE/")
     add_json_option(daily)
@@ -92,8 +92,8 @@ def out_dir(text: str) -> Path:
 
 def run_daily(args: argparse.Namespace) -> int:
     files = args.pg_log or args.app_log or args.apache_log
-    if files and (args.inventory or args.limit):
-        raise SpseChangeError("report daily: give log files or -i/-l (fetch from hosts), not both")
+    if files and (args.inventory or args.limit or args.via):
+        raise SpseChangeError("report daily: give log files or -i/-l/--via (fetch from hosts), not both")
     if files:
         request = DailyRequest(project(args), tuple(args.pg_log), tuple(args.app_log), tuple(args.apache_log),
                                pg_prefix=args.pg_prefix, pg_min_duration_ms=args.pg_min_duration,
@@ -102,7 +102,7 @@ def run_daily(args: argparse.Namespace) -> int:
         return _print_daily(args, daily_report(request), True)
     fetch = FetchRequest(project(args), tuple(args.inventory), args.limit, args.date,
                          parse_size(args.max_bytes), args.apache_format, args.slow_ms, args.out, args.verbose,
-                         args.vault_password_file, become_password(args))
+                         args.vault_password_file, become_password(args), args.via)
     print(f"Fetching the logs of {fetch.day}…", file=sys.stderr, flush=True)
     result = fetch_daily_report(fetch, progress)
     return _print_daily(args, result, result.complete)

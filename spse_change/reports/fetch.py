@@ -2,10 +2,12 @@
 
 `playbooks/logs.yml` (role `spse_logs`) cuts the day out of each host's
 PostgreSQL, SPSE and Apache logs, scrubs credentials on the host and leaves
-the text in a temporary file there; `fetch` copies it into a private folder
-under `.spse-change/` (the module's result, and so ansible-runner's events,
-carry only metadata). Each host becomes a section of one report, analysed as
-`report daily --pg-log …` analyses files, with the PostgreSQL prefix and
+the text in a temporary file there; `fetch` copies it into the run's
+ansible-runner artifact folder (through an execution node, the worker's, which
+ansible-runner streams back at the end of the run), removed once analysed (the
+module's result, and so ansible-runner's events, carry only metadata). Each
+host becomes a section of one report, analysed as `report daily --pg-log …`
+analyses files, with the PostgreSQL prefix and
 threshold read from that server's live settings. What could not be read (a
 host unreachable, a log missing, a fetched log that is no log of its kind) is
 named in its host's section, and the result says the report is incomplete.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-import tempfile
+import shutil
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from datetime import timedelta
@@ -40,6 +42,7 @@ from spse_change.runner.playbook import HostResult, PlaybookRequest, ProgressHan
 from spse_change.store.baselines import BaselineStore, valid_host
 
 TASK = "Cut the day out of the logs"
+LOGS_FOLDER = "spse-logs"  # in the run's artifact folder, where the role fetches to
 DEFAULT_MAX_BYTES = 200 << 20
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
@@ -67,6 +70,7 @@ class FetchRequest:
     verbosity: int = 0
     vault_password_file: Path | None = None
     become_password: str | None = field(default=None, repr=False)
+    via: str | None = None  # an execution node (docs/nodes.md)
 
     def __post_init__(self) -> None:
         check_date(self.date)
@@ -88,18 +92,21 @@ class FetchResult(DailyResult):
 
 
 def fetch_daily_report(request: FetchRequest, progress: ProgressHandler | None = None) -> FetchResult:
-    """Fetch, analyse each host, write the one report of the day; hosts never stop each other."""
+    """Fetch, analyse each host, write the one report of the day; hosts never stop each other.
+
+    The files are fetched into the run's artifact folder (`spse-logs/`; through a node, the
+    worker's, which ansible-runner streams back into this machine's) and removed once analysed.
+    """
     proj = request.project
     day = request.day
-    proj.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with tempfile.TemporaryDirectory(prefix="logs-", dir=proj.state_dir) as dest:
-        run = run_playbook(PlaybookRequest(
-            proj.playbook("logs.yml"), proj.state_dir, request.inventory, request.limit,
-            extravars={"spse_logs_date": day, "spse_logs_max_bytes": request.max_bytes,
-                       "spse_logs_dest": dest},
-            envvars={KEY_FILE_ENV: str(proj.hmac_key_file())}, verbosity=request.verbosity,
-            vault_password_file=request.vault_password_file, become_password=request.become_password,
-            ansible_cfg=proj.ansible_cfg), progress)
+    run = run_playbook(PlaybookRequest(
+        proj.playbook("logs.yml"), proj.state_dir, request.inventory, request.limit,
+        extravars={"spse_logs_date": day, "spse_logs_max_bytes": request.max_bytes},
+        envfiles={KEY_FILE_ENV: proj.hmac_key_file()}, verbosity=request.verbosity,
+        vault_password_file=request.vault_password_file, become_password=request.become_password,
+        ansible_cfg=proj.ansible_cfg, via=request.via), progress)
+    dest = run.artifact_dir / LOGS_FOLDER
+    try:
         if run.interrupted:
             raise SpseChangeError(f"stopped by {run.interrupted.name}; nothing written",
                                   128 + run.interrupted.value)
@@ -110,7 +117,9 @@ def fetch_daily_report(request: FetchRequest, progress: ProgressHandler | None =
         sections = []
         for host, outcome in sorted(run.hosts.items()):
             formats = {} if request.apache_format else access_formats(_latest_config(store, host))
-            sections += host_sections(request, day, host, outcome, Path(dest), formats)
+            sections += host_sections(request, day, host, outcome, dest, formats)
+    finally:  # the artifacts are kept; the copies of the logs are not
+        shutil.rmtree(dest, ignore_errors=True)
     report = assemble(proj, sections, day, "--date" if request.date else "kemarin (bawaan)")
     written = write_report(proj, report, request.out_dir)
     return FetchResult(written.report, written.json_path, written.html_path)

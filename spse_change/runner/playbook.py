@@ -117,6 +117,7 @@ class PlaybookResult:
     rc: int
     status: str
     hosts: dict[str, HostResult]
+    artifact_dir: Path  # ansible-runner's artifact folder of the run (a node's: streamed back into it)
     interrupted: signal.Signals | None = None  # the signal that stopped the run
     unfinished: tuple[str, ...] = ()  # targeted hosts that had not finished when it stopped
 
@@ -190,15 +191,16 @@ def run_playbook(request: PlaybookRequest, progress: ProgressHandler | None = No
         targeted = _targeted_hosts(config) or sorted(hosts)
         return tuple(h for h in targeted if h not in hosts or not hosts[h].finished)
 
+    artifacts = Path(config.artifact_dir)
     if received[0] is not None:
-        return PlaybookResult(rc, status, hosts, received[0], unfinished())
+        return PlaybookResult(rc, status, hosts, artifacts, received[0], unfinished())
     if lost is not None:
         for host in unfinished():
             hosts.setdefault(host, HostResult(host)).lose(lost)
-        return PlaybookResult(rc=1, status="failed", hosts=hosts)
+        return PlaybookResult(1, "failed", hosts, artifacts)
     if status == "failed" and not any(h.finished for h in hosts.values()):
-        raise SpseChangeError(_startup_error(_read(Path(config.artifact_dir)), request))
-    return PlaybookResult(rc=rc, status=status, hosts=hosts)
+        raise SpseChangeError(_startup_error(_read(artifacts), request))
+    return PlaybookResult(rc, status, hosts, artifacts)
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ import yaml
 from tests.lab.lab_node import cut_off, make_node, ssh_config
 from tests.lab.test_apply import AUTO_CONF, INIT, OPERATORS, db_hosts, show, write_plan
 from tests.lab.test_capture import CLI, ENV_SECRET, load
+from tests.lab.test_report_fetch import PSQL
 
 pytestmark = pytest.mark.lab
 
@@ -222,3 +223,25 @@ def test_plan_apply_drift_and_verify_through_the_node_as_directly(
         for h in hosts:
             h.exec(["sh", "-c", 'cat > "$1"', "sh", AUTO_CONF[h.kind]], input=saved[h.name])
             h.exec([INIT[h.kind], "restart"])
+
+
+def test_report_daily_through_the_node_as_directly(lab: Any, node: tuple, tmp_path: Path) -> None:
+    name, env = node
+    db = next(h for h in lab.hosts.values() if h.groups == ("spse_db",))
+    day = db.exec(["date", "+%Y-%m-%d"]).stdout.strip()
+    db.exec([*PSQL[db.kind], "SELECT * FROM no_such_table_via"], check=False)  # an error of the day
+
+    def daily(*args: str) -> dict:
+        rc, out, err = finish(cli(tmp_path, env, "report", "daily", "-i", str(lab.inventory), "-l", db.name,
+                                  "--date", day, "--json", *args))
+        assert rc == 0, err
+        (section,) = out["hosts"]
+        return section["database"]
+
+    with cut_off(lab, sorted(set(lab.hosts) - {name})):
+        via = daily("--via", name)
+    direct = daily()
+    assert via["top_errors"] and via["top_queries"]
+    assert (via["top_errors"], via["top_queries"]) == (direct["top_errors"], direct["top_queries"])
+    assert list((tmp_path / ".spse-change" / "runner" / "artifacts").glob("*/spse-logs")) == []
+    assert job_dirs(lab, name) == []  # the logs streamed back left nothing on the node

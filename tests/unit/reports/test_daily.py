@@ -63,7 +63,7 @@ def test_date_filters_and_json(tmp_path: Path, logs: Path, capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--app-log", "/dev/null", "-l", "db1"], "give log files or -i/-l (fetch from hosts), not both"),
+    (["--app-log", "/dev/null", "-l", "db1"], "give log files or -i/-l/--via (fetch from hosts), not both"),
     (["--max-bytes", "0"], "--max-bytes '0': expected a positive size"),
     (["--date", "2026-02-30", "-l", "db1"], "--date '2026-02-30': expected YYYY-MM-DD"),
     (["--app-log", "/nonexistent.log"], "/nonexistent.log: no such log file"),

@@ -7,10 +7,12 @@ ansible-playbook and the capture playbook run against the fake local hosts.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from ansible_runner.utils.streaming import unstream_dir
 from spse_change.errors import SpseChangeError
 from spse_change.runner.playbook import PlaybookRequest
 from spse_change.runner.remote import SSH_CONFIG_ENV, Job, pack, ssh_argv
+from tests.unit.reports.conftest import FIXTURES, LAB_PREFIX, needs_pgbadger  # noqa: F401 (a fixture)
 from tests.unit.runner.conftest import BIN, FakeHosts
 from tests.unit.runner.test_run import wait_for
 
@@ -167,3 +170,59 @@ def test_a_node_without_ansible_runner_is_one_line_naming_the_check(fake: FakeHo
     last = err.strip().splitlines()[-1]
     assert last.startswith("spse-change: execution node node1: the run's stream ended early (")
     assert last.endswith("; check the node: spse-change node check node1")
+
+
+
+LOGS_DAY = "2026-11-27"
+LOGS_HOST = """module=$1
+[ -n "$module" ] || {{ module=$(mktemp); cat > "$module"; }}  # the module as a file, or piped
+if grep -q spse_logs_fetch "$module"; then
+    cat <<'END'
+{result}
+END
+    exit 0
+fi
+exec {python} "$module"
+"""  # spse_logs_fetch answers as told; stat and file (for fetch and the clean-up) run for real
+
+
+def serve_logs(fake: FakeHosts, host: str) -> Path:
+    """`host` holds the PostgreSQL fixture log as the module leaves it (gzip, in a temporary
+    folder the play removes); returns that folder."""
+    folder = fake.root / f"{host}-spse-logs"
+    folder.mkdir()
+    log = FIXTURES / "pg-stderr.log"
+    (folder / "pg.gz").write_bytes(gzip.compress(log.read_bytes()))
+    entry = {"id": "postgresql-5432", "kind": "postgresql", "name": "PostgreSQL :5432",
+             "path": str(folder / "pg.gz"), "sources": [{"path": "/var/log/pg.log", "size": 1, "mtime": 0}],
+             "bytes": log.stat().st_size, "lines": 1, "cut": False, "max_bytes": 1 << 20,
+             "day_source": "entri bertanggal", "prefix": LAB_PREFIX, "min_duration_ms": "0",
+             "timezone": "Asia/Jakarta"}
+    payload = {"date": LOGS_DAY, "dir": str(folder), "logs": [entry], "not_read": []}
+    result = json.dumps({"changed": False, "spse_logs_json": json.dumps(payload)})
+    fake._add(host, LOGS_HOST.format(result=result, python=sys.executable))
+    return folder
+
+
+@pytest.mark.usefixtures("needs_pgbadger")
+def test_report_daily_via_a_node_brings_the_logs_back_and_keeps_no_copy(fake: FakeHosts,
+                                                                         tmp_path: Path) -> None:
+    (tmp_path / "direct").mkdir()
+    direct = FakeHosts(tmp_path / "direct")
+    reports = {}
+    before = job_dirs()
+    for hosts, via in ((fake, ["--via", "node1"]), (direct, [])):
+        folder = serve_logs(hosts, "db1")
+        proc = hosts.spse_change("report", "daily", "--date", LOGS_DAY, "--json", *via, env=node_env(fake))
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        (section,) = json.loads(out)["hosts"]
+        reports[bool(via)] = section["database"]
+        assert not folder.exists()  # the host's temporary folder is removed by the play
+        artifacts = hosts.root / ".spse-change" / "runner" / "artifacts"
+        assert list(artifacts.glob("*/spse-logs")) == []  # fetched copies removed once analysed
+        assert not any(b"paket_arsip" in p.read_bytes() for p in artifacts.rglob("*") if p.is_file())
+    assert job_dirs() == before  # nor on the node: the worker removed its folder
+    assert reports[True]["top_errors"][0]["message"] == 'relation "..." does not exist'
+    for part in ("top_errors", "top_queries"):
+        assert reports[True][part] == reports[False][part]
