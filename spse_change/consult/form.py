@@ -184,7 +184,7 @@ def form_context(record: Record, lpse: Lpse, operators: Operators, legal_basis: 
     return {
         "lpse": lpse,
         "record": record,
-        "nomor": nomor or lpse.number(record.id, local_entered.date()),
+        "nomor": nomor or lpse.number(record.id, local_entered.date(), "formulir-konsultasi"),
         "entered": local_entered,
         "moment": local_entered,  # the documents' own date (PDF metadata, signature line)
         "requester": Person.of(requester(record, operators)),

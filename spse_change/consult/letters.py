@@ -87,7 +87,7 @@ def _letter(store: RecordStore, request: OutcomeRequest, template: str, now: dat
                            newest(host_baselines(request.project, record)), request.nomor,
                            entered_consultation(record).astimezone(zone), REPORTS)
     context.update(moment=decided, note=request.note.strip(), actor=Person.of(actor),
-                   nomor=request.nomor or lpse.number(record.id, decided.date()))
+                   nomor=request.nomor or lpse.number(record.id, decided.date(), template))
     docs = Documents(request.project.root)
     html = docs.html(f"{template}.html.j2", **context)
     return {f"{template}.html": html.encode(), f"{template}.pdf": docs.pdf(html)}

@@ -2,7 +2,7 @@
 
     lpse = load_lpse(project.root)
     lpse.name, lpse.unit, lpse.address, lpse.contact
-    lpse.letter_number(record_id="CR-2026-0001-3f9f", on=date(2026, 11, 28))  # None without a pattern
+    lpse.number("CR-2026-0001-3f9f", date(2026, 11, 28), "formulir-konsultasi")  # None without a pattern
 
 A missing file or field is one line naming the file and the field (exit 2):
 every document to LKPP carries the LPSE's identity, so none is guessed.
@@ -23,7 +23,14 @@ from spse_change.yamlfile import Reader, load_yaml
 LPSE_FILE = "lpse.yml"
 REQUIRED = ("name", "unit", "address", "contact")
 # placeholders a letter-number pattern may use (the record's own facts: a rebuild gives the same number)
-PLACEHOLDERS = ("record", "year", "month")
+PLACEHOLDERS = ("record", "year", "month", "doc")
+# {doc}: which document, so the form and its follow-up letter never share one number
+DOC_CODES = {
+    "formulir-konsultasi": "KONS",
+    "surat-permohonan-bantuan-teknis": "BANTEK",
+    "usulan-kegiatan": "USKEG",
+    "catatan-penanganan-internal": "INT",
+}
 DEFAULT_TIMEZONE = "Asia/Jakarta"  # WIB; an LPSE in WITA or WIT sets its own
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
@@ -34,15 +41,17 @@ class Lpse:
     unit: str  # the agency it belongs to: "Pemerintah Kota Contoh"
     address: str
     contact: str  # telephone, e-mail
-    letter_number: str = ""  # pattern, e.g. "027/{record}/LPSE/{month}/{year}"; "" for none
+    letter_number: str = ""  # pattern, e.g. "027/{doc}/{record}/LPSE/{month}/{year}"; "" for none
     city: str = ""  # where letters are signed ("Contoh, 28 November 2026"); "" leaves it out
     timezone: str = DEFAULT_TIMEZONE  # the dates on its documents (records keep UTC)
 
-    def number(self, record_id: str, on: date) -> str | None:
-        """The pattern filled in for a record (month in Roman numerals, as Indonesian letters write it)."""
+    def number(self, record_id: str, on: date, document: str) -> str | None:
+        """The pattern filled in for one document of a record (month in Roman numerals, as
+        Indonesian letters write it)."""
         if not self.letter_number:
             return None
-        return self.letter_number.format(record=record_id, year=on.year, month=_ROMAN[on.month - 1])
+        return self.letter_number.format(record=record_id, year=on.year, month=_ROMAN[on.month - 1],
+                                         doc=DOC_CODES[document])
 
 
 def load_lpse(project_root: Path) -> Lpse:

@@ -16,13 +16,25 @@ def test_loads_identity_and_fills_the_letter_number(tmp_path: Path) -> None:
     (tmp_path / "lpse.yml").write_text(LPSE)
     lpse = load_lpse(tmp_path)
     assert (lpse.name, lpse.city, lpse.timezone) == ("LPSE Kota Contoh", "Kota Contoh", "Asia/Jakarta")
-    assert lpse.number("CR-2026-0001-3f9f", date(2026, 11, 29)) == "027/CR-2026-0001-3f9f/LPSE/XI/2026"
+    assert lpse.number("CR-2026-0001-3f9f", date(2026, 11, 29), "formulir-konsultasi") == \
+        "027/CR-2026-0001-3f9f/LPSE/XI/2026"
+
+
+def test_each_document_gets_its_own_number_with_doc(tmp_path: Path) -> None:
+    """The form and its follow-up letter are two letters: one number would be filed twice."""
+    (tmp_path / "lpse.yml").write_text(LPSE.replace("027/{record}", "027/{doc}/{record}"))
+    lpse = load_lpse(tmp_path)
+    numbers = {doc: lpse.number("CR-2026-0001-3f9f", date(2026, 11, 29), doc)
+               for doc in ("formulir-konsultasi", "surat-permohonan-bantuan-teknis", "usulan-kegiatan",
+                           "catatan-penanganan-internal")}
+    assert numbers["usulan-kegiatan"] == "027/USKEG/CR-2026-0001-3f9f/LPSE/XI/2026"
+    assert len(set(numbers.values())) == 4
 
 
 def test_no_pattern_no_number(tmp_path: Path) -> None:
     (tmp_path / "lpse.yml").write_text(LPSE.replace('  letter_number: "027/{record}/LPSE/{month}/{year}"\n',
                                                     ""))
-    assert load_lpse(tmp_path).number("CR-2026-0001-3f9f", date(2026, 11, 29)) is None
+    assert load_lpse(tmp_path).number("CR-2026-0001-3f9f", date(2026, 11, 29), "usulan-kegiatan") is None
 
 
 @pytest.mark.parametrize(("edit", "message"), [
