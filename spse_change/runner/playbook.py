@@ -23,6 +23,7 @@ from ansible_runner import Runner, RunnerConfig
 
 from spse_change.errors import SpseChangeError
 from spse_change.runner.remote import Job, checked_node, run_on_node
+from spse_change.store.files import not_a_file
 
 # Per-host outcome of a run, worst wins: a host that failed one task failed.
 OUTCOME_RANK = {"ok": 0, "changed": 1, "skipped": 0, "failed": 2, "unreachable": 3}
@@ -71,6 +72,8 @@ class PlaybookRequest:
         for inv in self.inventory:
             if not inv.exists():
                 raise SpseChangeError(f"inventory not found: {inv}")
+        if self.vault_password_file:
+            not_a_file(self.vault_password_file)  # a folder or fifo is said so, not "not found"
         if self.vault_password_file and not self.vault_password_file.is_file():
             raise SpseChangeError(f"vault password file not found: {self.vault_password_file}")
 

@@ -16,6 +16,7 @@ PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "baseline.yml"
     ("playbook", Path("/nope.yml"), "playbook not found: /nope.yml"),
     ("inventory", (Path("/no/inv.yml"),), "inventory not found: /no/inv.yml"),
     ("vault_password_file", Path("/no/vault"), "vault password file not found: /no/vault"),
+    ("vault_password_file", Path("/tmp"), "/tmp: cannot read \\(not a regular file\\)"),
 ])
 def test_bad_settings_are_refused_up_front(tmp_path: Path, field: str, value: object,
                                            words: str) -> None:
