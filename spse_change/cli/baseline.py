@@ -24,7 +24,6 @@ from spse_change.cli.common import (
 )
 from spse_change.errors import RC, SpseChangeError
 from spse_change.project import Project
-from spse_change.records import Operators, acting_name
 from spse_change.store.baselines import BaselineStore
 
 
@@ -122,6 +121,8 @@ def default_user() -> str:
 def approver(proj: Project, args: argparse.Namespace) -> str:
     """Who approves: once operators.yml exists, a kepala named by --as (the free-text --by no longer
     decides); before that, --by or the login."""
+    from spse_change.records import Operators, acting_name  # here: capture's start-up is benched
+
     operators = Operators.load(proj.root)
     if operators is None:
         return args.by or default_user()
