@@ -54,13 +54,20 @@ def check_package(path: Path) -> CheckResult:
                     problems.append((name, "missing"))
                 elif _digest(archive, member) != digest:
                     problems.append((name, "does not match"))
-            problems += [(m[len(folder):], "not listed") for m in sorted(members)
-                         if m[len(folder):] not in listed and m != f"{folder}{SUMS}"]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+            problems += [(_inside(m, folder), "not listed") for m in sorted(members)
+                         if _inside(m, folder) not in listed and m != f"{folder}{SUMS}"]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, RuntimeError,
+            NotImplementedError) as exc:  # RuntimeError: encrypted; NotImplementedError: compression
         raise SpseChangeError(f"{path}: not a readable zip ({exc})") from None
     except OSError as exc:
         raise SpseChangeError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return CheckResult(path, len(listed), tuple(problems))
+
+
+def _inside(member: str, folder: str) -> str:
+    """A member's name within the package folder; one outside it keeps its full name (from the
+    zip's root: `/`-prefixed), so a file slipped in beside the folder is named, never hidden."""
+    return member[len(folder):] if member.startswith(folder) else f"/{member}"
 
 
 def _digest(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str | None:
@@ -71,8 +78,8 @@ def _digest(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str | None:
         with archive.open(member) as stream:
             for chunk in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError):
-        return None
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
+        return None  # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
     return digest.hexdigest()
 
 

@@ -105,3 +105,19 @@ def test_a_zip_without_sums_is_one_line_exit_2(package: Path, tmp_path: Path,
 def test_check_json(package: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["consult", "check", str(package), "--json"]) == 0
     assert '"ok": true' in capsys.readouterr().out
+
+
+def test_a_file_outside_the_package_folder_is_named(package: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Beside the folder, at the zip's root or under a name as long as the folder's: never hidden."""
+    bad = tmp_path / "beside.zip"
+    with zipfile.ZipFile(package) as old, zipfile.ZipFile(bad, "w") as new:
+        folder = old.infolist()[0].filename.split("/", 1)[0] + "/"
+        for info in old.infolist():
+            new.writestr(info, old.read(info))
+        new.writestr("evil.sh", b"rm -rf /\n")
+        new.writestr("X" * len(folder) + "diff.json", b"{}\n")
+    code, out, _ = check(bad, capsys)
+    assert code == 1, out
+    assert "  /evil.sh: not listed\n" in out
+    assert f"  /{'X' * len(folder)}diff.json: not listed\n" in out
