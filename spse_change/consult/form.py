@@ -9,7 +9,6 @@ policy gives one (`alasan`), else as the policy wrote them.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -21,12 +20,14 @@ from spse_change.consult.render import tanggal
 from spse_change.errors import SpseChangeError
 from spse_change.records import Operator, Operators, Record, parse_window
 from spse_change.records.record import moment
+from spse_change.reports.daily import BASENAME as DAILY_BASENAME
+from spse_change.reports.monthly import BASENAME as MONTHLY_BASENAME
 
 ROLE_NAMES = {"spse_app": "Server Aplikasi SPSE", "spse_db": "Server Basis Data SPSE"}
 OPERATOR_ROLES = {"pemohon": "Pemohon", "pengelola": "Pengelola", "kepala": "Kepala LPSE"}
-# an attachment is a report for the package when its name or note says so; a performance report is linked
-REPORT = re.compile(r"laporan|rekap|report|kinerja|performance", re.IGNORECASE)
-PERFORMANCE = re.compile(r"kinerja|performance", re.IGNORECASE)
+# The attachments that go to ITO LKPP: spse-change's own reports (scrubbed when made), by their
+# file names; a word in a note must not ship an arbitrary file to an outside party.
+PERFORMANCE_REPORT, RECAP = DAILY_BASENAME, MONTHLY_BASENAME
 REASON_FIELDS = ("alasan", "reason")  # the Indonesian reason first (docs/diff-json.md)
 VALUE_CHARS = 100
 KINDS = {"added": "ditambahkan", "removed": "dihapus", "changed": "diubah"}
@@ -149,14 +150,12 @@ def host_facts(host: str, baseline: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def reports(record: Record) -> list[Mapping[str, Any]]:
-    """The record's attachments that are reports (by name or note), in the order attached."""
-    return [a for a in record.attachments
-            if REPORT.search(a["name"]) or REPORT.search(a.get("note") or "")]
+    """The record's attachments that are spse-change reports, in the order attached."""
+    return [a for a in record.attachments if a["name"].startswith((PERFORMANCE_REPORT, RECAP))]
 
 
 def performance_report(attached: Sequence[Mapping[str, Any]]) -> str | None:
-    return next((a["name"] for a in attached
-                 if PERFORMANCE.search(a["name"]) or PERFORMANCE.search(a.get("note") or "")), None)
+    return next((a["name"] for a in attached if a["name"].startswith(PERFORMANCE_REPORT)), None)
 
 
 def check_nomor(nomor: str | None) -> None:

@@ -16,7 +16,7 @@ from spse_change.consult.package import BuildRequest, build_package
 from spse_change.errors import SpseChangeError
 from spse_change.project import Project
 from spse_change.records import NewRecord, Record, RecordStore
-from tests.unit.consult.conftest import DISK, SECRET_MARKER
+from tests.unit.consult.conftest import CREATED, DISK, SECRET_MARKER
 
 
 def members(path: Path) -> dict[str, bytes]:
@@ -30,7 +30,11 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
                           text=True, check=True).stdout
 
 
-def test_package_holds_the_allow_list_with_sums_over_every_file(project: Project, record: Record) -> None:
+def test_package_holds_the_allow_list_with_sums_over_every_file(project: Project, record: Record,
+                                                                 store: RecordStore) -> None:
+    # a word in a name or note ships nothing to ITO: only spse-change's own reports go
+    store.attach_bytes(record.id, "budi", {"catatan-laporan-insiden.txt": b"db.pass=hunter2\n"},
+                       note="laporan insiden", now=CREATED)
     result = build_package(BuildRequest(project, record.id, "budi"))
     assert result.path == project.records_dir / "records" / record.id / f"{record.id}-konsultasi-v1.zip"
     files = members(result.path)
