@@ -268,8 +268,12 @@ class RecordStore:
 
     def _step(self, record_id: str, step: str, actor: str | None, data: Mapping[str, Any],
               now: datetime | None = None,
-              check: Callable[[Record, Operator], None] | None = None) -> Record:
-        """Take one step on a record under its lock: actor, state and the step's own check first."""
+              check: Callable[[Record, Operator], None] | None = None,
+              effect: Callable[[Record, Operator], None] | None = None) -> Record:
+        """Take one step on a record under its lock: actor, state and the step's own check first.
+        `effect` (approving baselines) runs under the lock before the event is written: a command
+        killed in between leaves the step undone and free to be taken again, never a step taken
+        whose effect is missing."""
         who = self._actor(actor, step)
         record_id = checked_id(record_id)
         folder = self.root / record_id
@@ -281,6 +285,8 @@ class RecordStore:
                                       f"(allowed next: {steps})")
             if check is not None:
                 check(record, who)
+            if effect is not None:
+                effect(record, who)
             events = list(record.events)
             events.append(self._event(record_id, events, step, who, data, now or datetime.now(UTC)))
             return self._write(folder, events)
@@ -305,10 +311,8 @@ class RecordStore:
         record = self.get(record_id)  # its origin never changes: safe to read before the lock
         if record.observed_change and record.state == "submitted":
             data["baselines"] = {h: b["after"] for h, b in record.baselines.items() if "after" in b}
-            self._not_behind(record, data["baselines"])
-        record = self._step(record_id, "approve", actor, data, now, self._not_requester)
-        self._approve_baselines(record, data.get("baselines", {}), "approved")
-        return record
+        return self._step(record_id, "approve", actor, data, now, self._not_requester,
+                          self._approving(data.get("baselines", {}), "approved"))
 
     def _not_behind(self, record: Record, chosen: Mapping[str, str]) -> None:
         """Never approve a baseline older than the host's approved one: that would undo a later
@@ -321,12 +325,16 @@ class RecordStore:
                                       f"{baseline_id}; approving it would undo that approval "
                                       f"(record the change again from {host}@approved)")
 
-    def _approve_baselines(self, record: Record, chosen: Mapping[str, str], what: str) -> None:
-        """Make each baseline its host's approved one, naming the record in the approval."""
-        baselines = BaselineStore(self.project.records_dir)
-        for baseline_id in chosen.values():
-            baselines.approve(baseline_id, by=record.events[-1]["actor"],
-                              reason=f"{record.id} {what}: {record.title}", record=record.id)
+    def _approving(self, chosen: Mapping[str, str], what: str) -> Callable[[Record, Operator], None]:
+        """A step's effect: each baseline becomes its host's approved one, naming the record (never
+        one older than the approved one, checked under the record's lock)."""
+        def approve(record: Record, who: Operator) -> None:
+            self._not_behind(record, chosen)
+            baselines = BaselineStore(self.project.records_dir)
+            for baseline_id in chosen.values():
+                baselines.approve(baseline_id, by=who.id, reason=f"{record.id} {what}: {record.title}",
+                                  record=record.id)
+        return approve
 
     def consult_outcome(self, record_id: str, actor: str | None, outcome: str, note: str,
                         now: datetime | None = None) -> Record:
@@ -383,9 +391,7 @@ class RecordStore:
                 raise SpseChangeError(f"baseline {baseline_id} is not of host {host}")
         data = {"after": dict(after), "before": dict(before or {}),
                 "observed": [dict(i) for i in observed], "note": note}
-        record = self._step(record_id, "verify", actor, data, now)
-        self._approve_baselines(record, after, "verified")
-        return record
+        return self._step(record_id, "verify", actor, data, now, effect=self._approving(after, "verified"))
 
     def mark_rolled_back(self, record_id: str, actor: str | None, reason: str,
                          restored: Mapping[str, str] | None = None, now: datetime | None = None) -> Record:
@@ -413,13 +419,9 @@ class RecordStore:
         `proposal-submitted`, `internal`) closes once its work is done, with `baselines`
         (references as `diff` takes them, e.g. `app1@latest`), one per host of the record:
         each becomes its host's approved baseline."""
-        record = self.get(record_id)
-        chosen = self._closing_baselines(record, baselines)
-        self._not_behind(record, chosen)
+        chosen = self._closing_baselines(self.get(record_id), baselines)
         data: dict[str, Any] = {"reason": reason, **({"baselines": chosen} if chosen else {})}
-        record = self._step(record_id, "close", actor, data, now)
-        self._approve_baselines(record, chosen, "closed")
-        return record
+        return self._step(record_id, "close", actor, data, now, effect=self._approving(chosen, "closed"))
 
     def _closing_baselines(self, record: Record, refs: Sequence[str]) -> dict[str, str]:
         """host -> baseline id for `close --baseline`; required exactly where a consultation led."""
