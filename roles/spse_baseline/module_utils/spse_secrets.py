@@ -223,8 +223,8 @@ _ANY_HINT = re.compile("|".join(sorted(set(re.escape(hint) for shape in SHAPES f
 # punctuation need a secret name. Lines without any are not searched further: a server log has
 # millions of lines, nearly all with "=" and ":" (measured: 1.9 MB/s through every shape).
 # What this does not find in a log line: a ~/.pgpass line quoted alone (``pgpass``).
-_LOG_WORDS = ("pass", "pwd", "secret", "token", "api", "private key", "securedb", "authorization",
-              "://", "mysql", "mariadb", "curl", "smbclient", "zip", "7z")
+_LOG_WORDS = ("pass", "pwd", "secret", "token", "api", "private", "securedb", "authorization",
+              "://", "mysql", "mariadb", "redis", "curl", "smbclient", "zip", "7z")
 
 
 def _compile_globs(patterns):
@@ -268,7 +268,7 @@ class SecretScrubber(object):
         self._allowed = _compile_globs(ALLOWED_NAMES)
         words = set(_LOG_WORDS)
         for pattern in name_patterns:
-            words.update(part for part in re.split(r"[*?\[\]]+", pattern.lower()) if len(part) >= 3)
+            words.update(part for part in re.split(r"[*?\[\]]+", pattern.lower()) if part)
         # searched in the lowered line: an IGNORECASE alternation is ten times slower
         self._log_hint = re.compile("|".join(re.escape(word) for word in sorted(words)))
 

@@ -280,3 +280,20 @@ def test_old_python_scrubs_the_corpus_the_same(scrubber, exe):
     result = subprocess.run([exe, "-c", _OLD_PYTHON_SCRIPT, str(MODULE.parent)],
                             input=json.dumps(request), capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == [scrub(scrubber, entry) for entry in entries]
+
+
+LINES = [entry for entry in SECRETS if entry["name"] is None and entry["kind"] != "pgpass"]
+
+
+@pytest.mark.parametrize("entry", LINES, ids=_ids(LINES))
+def test_log_line_scrubs_what_line_scrubs(scrubber, entry):
+    """report daily scrubs log lines through log_line's word filter: it must let every corpus
+    line through to the shapes (a ~/.pgpass line quoted alone is the documented exception)."""
+    assert scrubber.log_line(entry["line"]) == scrubber.line(entry["line"])
+
+
+@pytest.mark.parametrize("text", ["--private-key=abc123", "PRIVATE-KEY: abc123", "pw=abc123"])
+def test_log_line_knows_short_and_dashed_secret_names(text):
+    """A configured name of two letters, or private-key spelt with a dash, still reaches the shapes."""
+    scrubber = spse_secrets.SecretScrubber(KEY, [*SHIPPED_PATTERNS, "pw"])
+    assert "abc123" not in scrubber.log_line(text)
