@@ -91,7 +91,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.spse_collectors import Context, Postgresql
 from ansible.module_utils.spse_discovery import spse_instances
-from ansible.module_utils.spse_host import under
+from ansible.module_utils.spse_host import realpath, under
 from ansible.module_utils.spse_secrets import SecretScrubber
 
 DAY = 86400
@@ -285,6 +285,9 @@ class Reader:
                "max_bytes": writer.max_bytes}
         log.update(extra)
         self.logs.append(log)
+        for source in read:  # a file that could not be opened, or broke off, is not read: never a quiet day
+            if "truncated" in source:
+                self.missing(kind, name, "%s: %s" % (source["path"], source["truncated"]))
         return log
 
     def drop_empty(self, logs, kind, name, files):
@@ -333,6 +336,10 @@ class Reader:
             self.missing("application", "SPSE", "no SPSE instance under %s" % self.params["appserv_root"])
         for instance, home in sorted(instances.items()):
             folder = os.path.join(home, "webapp", "logs")
+            if realpath(self.root, folder) != os.path.normpath(folder):
+                # the application's user owns it: a symlink would steer root into /var/log or /etc
+                self.missing("application", instance, "%s is a symlink: not followed" % folder)
+                continue
             bases = [f[0] for f in regular_files(self.root, folder, lambda n: n.endswith(".log"))]
             if not bases:
                 self.missing("application", instance, "no *.log in %s" % folder)

@@ -183,6 +183,16 @@ def test_a_symlinked_log_is_not_followed(tmp_path: Path) -> None:
         fetch.open_raw(str(tmp_path / "log" / "postgresql.log"))
 
 
+def test_a_symlinked_application_log_folder_is_not_followed(tmp_path: Path) -> None:
+    spse(tmp_path)
+    put(tmp_path, "/var/log/auth.log", "10:00:00,000 INFO ~ root secret\n", f"{DAY} 23:00:00")
+    logs = tmp_path / APP.lstrip("/") / "webapp" / "logs"
+    logs.symlink_to(tmp_path / "var" / "log")
+    r = reader(tmp_path)
+    r.spse()
+    assert r.logs == [] and "is a symlink: not followed" in r.not_read[0]["reason"]
+
+
 def test_a_torn_gzip_is_read_up_to_the_break(tmp_path: Path) -> None:
     whole = gzip.compress(b"".join(b"2026-11-27 10:00:00 WIB [1]: LOG:  line %d\n" % n for n in range(2000)))
     torn = tmp_path / "torn.log.gz"
@@ -190,6 +200,15 @@ def test_a_torn_gzip_is_read_up_to_the_break(tmp_path: Path) -> None:
     r = reader(tmp_path)
     out = r.write("pg", "postgresql", "pg", [("/torn.log.gz", 0, 0)], fetch.pg_day)
     assert 0 < out["lines"] < 2000 and out["sources"][0]["truncated"]
+    assert [(n["kind"], n["reason"].split(":")[0]) for n in r.not_read] == [("postgresql", "/torn.log.gz")]
+
+
+def test_a_log_that_cannot_be_opened_is_not_read_not_quiet(tmp_path: Path) -> None:
+    r = reader(tmp_path)
+    out = r.write("app", "application", "spse4", [("/gone.log", 0, 0)])
+    assert out["lines"] == 0
+    assert r.not_read == [{"kind": "application", "name": "spse4",
+                           "reason": "/gone.log: cannot open: No such file or directory"}]
 
 
 # -- the module itself, AnsiballZ-packed, on the field's Pythons --------------------------------------
