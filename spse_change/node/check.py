@@ -124,6 +124,9 @@ def _ping(request: NodeCheckRequest, report: NodeReport, progress: ProgressHandl
         ansible_cfg=proj.ansible_cfg, via=request.node), progress)
     if run.interrupted:
         raise SpseChangeError(f"node check stopped by {run.interrupted.name}")
+    if not run.hosts:  # Ansible only warns when the inventory holds no SPSE server: nothing was reached
+        report.problems.append("no SPSE server (groups spse_app, spse_db) in the inventory was reached "
+                               "through the node")
     for host, outcome in sorted(run.hosts.items()):
         bad = outcome.outcome in ("failed", "unreachable")
         report.hosts[host] = f"{outcome.outcome}: {outcome.message}" if bad else "ok"

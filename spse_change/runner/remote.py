@@ -101,6 +101,7 @@ def pack(job: Job, jobdir: str) -> bytes:
         cmdline = list(job.cmdline)
         for index, source in enumerate(job.inventory):
             copy = _copy_inventory(source, private / "inventories" / str(index))
+            _make_private(private / "inventories")  # host_vars may hold what others must not read
             cmdline += ["-i", f"../{copy.relative_to(private)}"]  # from the worker's cwd, project/
         envvars = dict(job.envvars)
         for name, source in job.envfiles.items():
@@ -144,6 +145,13 @@ def _copy_inventory(source: Path, target: Path) -> Path:
     return target / source.name
 
 
+def _make_private(folder: Path) -> None:
+    """Owner-only modes on a copied tree (the modes travel with it to the node)."""
+    folder.chmod(0o700)
+    for path in folder.rglob("*"):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def _write_private(path: Path, data: bytes) -> None:
     """A file only its owner reads (the mode travels with it to the node)."""
     path.parent.mkdir(mode=0o700, exist_ok=True)
@@ -169,7 +177,9 @@ def run_on_node(node: str, job: Job, artifact_dir: Path, on_event: Callable[[dic
     """
     jobdir = f"{JOB_PREFIX}{secrets.token_hex(8)}"
     stream = pack(job, jobdir)
-    argv = ssh_argv(node, "ansible-runner", "worker", "--private-data-dir", jobdir, "--delete")
+    # umask 077: the job folder the worker makes, and all it unpacks there, only its owner reads
+    argv = ssh_argv(node, "sh", "-c", 'umask 077 && exec "$@"', "sh",
+                    "ansible-runner", "worker", "--private-data-dir", jobdir, "--delete")
     outcome = Outcome()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)  # the terminal's ^C is ours

@@ -93,11 +93,13 @@ def test_the_packed_job_keeps_secrets_in_private_files_not_on_command_lines(tmp_
             "secrets/SPSE_CHANGE_HMAC_KEY_FILE"} <= names
     assert any(n.startswith("project/roles/spse_apply/") for n in names)
     assert not any("artifacts" in n for n in names)
-    for private in ("env/extravars", "secrets/vault-password", "secrets/SPSE_CHANGE_HMAC_KEY_FILE"):
-        assert (worker / private).stat().st_mode & 0o777 == 0o600
+    for private in ("env/extravars", "secrets/vault-password", "secrets/SPSE_CHANGE_HMAC_KEY_FILE",
+                    "inventories/0/hosts.yml", "inventories/0/group_vars/all.yml"):
+        assert (worker / private).stat().st_mode & 0o777 == 0o600, private
+    assert (worker / "inventories" / "0" / "group_vars").stat().st_mode & 0o777 == 0o700
     assert json.loads((worker / "env/extravars").read_text()) == {"spse_apply_record": "CR-1"}
     assert (worker / "secrets/SPSE_CHANGE_HMAC_KEY_FILE").read_text() == "K3Y-VALUE"
-    assert b"B3COME" not in stream.split(b"\n", 1)[1]  # the become password is in no file
+    assert not [p for p in worker.rglob("*") if p.is_file() and b"B3COME" in p.read_bytes()]  # in no file
     assert b"K3Y-VALUE" not in stream.split(b"\n", 1)[0]
 
 
