@@ -84,6 +84,8 @@ def shown(value: Any) -> str:
         text = ", ".join(shown(v) for v in value)
     elif isinstance(value, str):
         text = value
+    elif isinstance(value, bool):
+        text = "ya" if value else "tidak"  # the form is Indonesian
     else:
         text = json.dumps(value)
     return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS - 1] + "\u2026"

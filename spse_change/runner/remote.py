@@ -12,7 +12,9 @@ job's ``env/extravars``, the files the run's environment names (the HMAC key)
 and a vault password file under ``secrets/`` (mode 0600), inside the worker's
 private data folder, which ``worker --delete`` removes when the worker ends; a
 become password only in the job's first line, kept in the worker's memory. On
-the control machine the packed job exists only in memory.
+the control machine the job is packed in a private (0700) temporary folder,
+removed before the stream leaves; a command killed with SIGKILL can leave it
+in $TMPDIR.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from spse_change.consult.form import schedule, zone_name
+from spse_change.consult.form import schedule, shown, zone_name
 
 
 @pytest.mark.parametrize(("offset", "name"), [("+07:00", "WIB"), ("+08:00", "WITA"), ("+09:00", "WIT"),
@@ -37,3 +37,7 @@ def test_a_window_without_offset_is_the_lpses_time_on_any_machine(monkeypatch: p
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_yes_no_value_is_shown_in_indonesian() -> None:
+    assert (shown(True), shown(False), shown({"enabled": True})) == ("ya", "tidak", "enabled: ya")
